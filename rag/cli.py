@@ -1,0 +1,212 @@
+"""The ``rag`` command line. Its ``--json`` outputs are contracts: add keys, never rename."""
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag.retrieval import Hit
+from rag.settings import FusionMethod, RetrievalMode, Settings
+
+app = typer.Typer(
+    help="Offline Korean document Q&A: index news articles, search them, ask questions "
+    "and get answers quoted verbatim from the sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help="Folder of articles (default: seeds/, or RAG_CORPUS_DIR).")
+]
+IndexDirOpt = Annotated[
+    Path | None, typer.Option("--index-dir", help="Where indexes live (default: index/).")
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="sentence-transformers model name or path (default: bundled E5)."),
+]
+ModeOpt = Annotated[
+    RetrievalMode | None, typer.Option("--mode", help="hybrid (default), dense or bm25.")
+]
+FusionOpt = Annotated[FusionMethod | None, typer.Option("--fusion", help="rrf or score.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+BatchOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--batch",
+        help="File of questions: one per line, or JSONL rows with a 'question' field.",
+    ),
+]
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Defaults ← RAG_* environment ← command-line options that were given."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn expected failures into one clear line on stderr and exit status 1."""
+    from rag.index import IndexNotReady
+    from rag.pipeline import InvalidQuestion
+
+    try:
+        yield
+    except (InvalidQuestion, IndexNotReady, FileNotFoundError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More log output.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="rag: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def read_questions(path: Path) -> list[str]:
+    """One question a line, or JSONL rows with a ``question`` field; blank lines skipped."""
+    if not path.is_file():
+        raise FileNotFoundError(f"questions file not found: {path}")
+    questions = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row.get("question"), str):
+                raise ValueError(f"{path}:{n}: JSON row has no 'question' string")
+            questions.append(row["question"])
+        else:
+            questions.append(line)
+    return questions
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    p = hit.passage
+    return {
+        "doc_id": p.doc_id,
+        "passage_id": p.passage_id,
+        "title": p.title,
+        "text": p.text,
+        "start": p.start,
+        "end": p.end,
+        "score": round(hit.score, 6),
+    }
+
+
+def _print_results(question: str, results: list[dict[str, Any]]) -> None:
+    typer.echo(f"Q: {question}")
+    if not results:
+        typer.echo("  (no matching passages)")
+    for rank, r in enumerate(results, start=1):
+        snippet = " ".join(r["text"].split())
+        snippet = snippet if len(snippet) <= 160 else snippet[:159] + "…"
+        typer.echo(
+            f"{rank:>2}. {r['score']:.4f}  {r['doc_id']} [{r['start']}:{r['end']}]  {r['title']}"
+            f"\n    {snippet}"
+        )
+
+
+def run_questions(
+    question: str | None,
+    batch: Path | None,
+    answer_one: Callable[[list[str]], list[dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """Shared by search and ask: a single question or a batch file, answered in order.
+    An invalid question in a batch yields an ``error`` entry instead of stopping the run."""
+    from rag.pipeline import InvalidQuestion
+
+    if (question is None) == (batch is None):
+        raise ValueError("give either a question or --batch FILE")
+    questions = [question] if question is not None else read_questions(batch)  # type: ignore[arg-type]
+    if batch is None:
+        return [(questions[0], answer_one(questions)[0])]
+    out = []
+    for q in questions:
+        try:
+            out.append((q, answer_one([q])[0]))
+        except InvalidQuestion as exc:
+            out.append((q, {"error": str(exc)}))
+    return out
+
+
+@app.command()
+def index(
+    corpus: CorpusOpt = None,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
+) -> None:
+    """Build or update the index of a corpus folder (only changed articles are re-embedded)."""
+    from rag.embedder import Embedder
+    from rag.index import update_index
+
+    with user_errors():
+        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
+        embedder = Embedder(settings)
+        built, report = update_index(
+            settings, lambda texts: embedder.encode_passages(texts, show_progress=True), rebuild
+        )
+        what = "rebuilt" if report.rebuilt else ("updated" if report.wrote else "up to date")
+        typer.echo(
+            f"index {what}: {len(built.documents)} documents, {len(built.passages)} passages "
+            f"({len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed) in {report.seconds:.1f}s -> {built.path.parent}"
+        )
+
+
+@app.command()
+def search(
+    question: Annotated[str | None, typer.Argument(help="A question in Korean.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to return.")] = 5,
+    batch: BatchOpt = None,
+    json_out: JsonOpt = False,
+    mode: ModeOpt = None,
+    fusion: FusionOpt = None,
+    corpus: CorpusOpt = None,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Rank passages for a question (or a --batch file of questions)."""
+    from rag.pipeline import Pipeline
+
+    with user_errors():
+        settings = make_settings(
+            corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode, fusion=fusion
+        )
+        if question is not None and batch is None:
+            from rag.pipeline import validate_question
+
+            validate_question(question, settings.max_question_chars)  # fail before loading
+        pipeline = Pipeline.load(settings, show_progress=not json_out)
+
+        def answer(qs: list[str]) -> list[dict[str, Any]]:
+            return [{"results": [hit_json(h) for h in hits]} for hits in pipeline.search_batch(qs, k)]
+
+        for q, result in run_questions(question, batch, answer):
+            if json_out:
+                typer.echo(json.dumps({"question": q} | result, ensure_ascii=False))
+            elif "error" in result:
+                typer.echo(f"Q: {q}\n  error: {result['error']}")
+            else:
+                _print_results(q, result["results"])

@@ -1,0 +1,69 @@
+"""The loaded system: settings, model, index and retriever, shared by the CLI, API and UI."""
+
+import logging
+from dataclasses import dataclass
+
+from rag.embedder import Embedder
+from rag.index import CorpusIndex, IndexNotReady, UpdateReport, index_path, load_index, refresh_index
+from rag.retrieval import Hit, HybridRetriever
+from rag.settings import RetrievalMode, Settings
+
+log = logging.getLogger(__name__)
+
+
+class InvalidQuestion(ValueError):
+    """A question the system refuses before doing any work (message is user-facing)."""
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    text = (question or "").strip()
+    if not text:
+        raise InvalidQuestion("질문이 비어 있습니다 (the question is empty)")
+    if len(text) > max_chars:
+        raise InvalidQuestion(
+            f"질문이 너무 깁니다: {len(text):,}자, 최대 {max_chars:,}자 "
+            f"(the question is {len(text):,} characters; the limit is {max_chars:,})"
+        )
+    return text
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    embedder: Embedder
+    index: CorpusIndex
+    retriever: HybridRetriever
+    update: UpdateReport | None = None
+
+    @classmethod
+    def load(cls, settings: Settings, show_progress: bool = True) -> "Pipeline":
+        """Load the index, building it on first use and refreshing it when articles were
+        added, changed or removed; an index built with other settings is an error."""
+        embedder = Embedder(settings, show_progress=show_progress)
+        try:
+            previous: CorpusIndex | None = load_index(index_path(settings), settings)
+        except IndexNotReady as exc:
+            if exc.reason != "missing":
+                raise
+            log.warning("no index for %s yet: building it (first use)", settings.corpus_dir)
+            previous = None
+        index, report = refresh_index(
+            settings, lambda texts: embedder.encode_passages(texts, show_progress), previous
+        )
+        if report.wrote and not report.rebuilt:
+            log.warning(
+                "corpus changed: %d added, %d changed, %d removed; index updated",
+                len(report.added), len(report.changed), len(report.removed),
+            )
+        return cls(settings, embedder, index, HybridRetriever(index, embedder, settings), report)
+
+    def search(
+        self, question: str, k: int | None = None, mode: RetrievalMode | None = None
+    ) -> list[Hit]:
+        return self.search_batch([question], k, mode)[0]
+
+    def search_batch(
+        self, questions: list[str], k: int | None = None, mode: RetrievalMode | None = None
+    ) -> list[list[Hit]]:
+        texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
+        return self.retriever.run_batch(texts, k, mode)
