@@ -210,3 +210,73 @@ def search(
                 typer.echo(f"Q: {q}\n  error: {result['error']}")
             else:
                 _print_results(q, result["results"])
+
+
+def _print_answer(result: dict[str, Any]) -> None:
+    from rag.answer import NOT_FOUND
+
+    if result["abstained"]:
+        typer.echo(f"A: {NOT_FOUND} (confidence {result['confidence']:.2f})")
+        if result["sources"]:
+            typer.echo("Related passages:")
+    else:
+        typer.echo(f"A: {result['answer']}  (confidence {result['confidence']:.2f})")
+        typer.echo("Sources:" if len(result["sources"]) > 1 else "Source:")
+    for s in result["sources"]:
+        quote = s["quote"]
+        if s["answer_start"] is not None:
+            a, b = s["answer_start"] - s["start"], s["answer_end"] - s["start"]
+            quote = f"{quote[:a]}【{quote[a:b]}】{quote[b:]}"
+        meta = ", ".join(x for x in (s["outlet"], s["date"]) if x)
+        typer.echo(f"  “{' '.join(quote.split())}”")
+        typer.echo(f"    — {s['title']}{f' ({meta})' if meta else ''} · {s['doc_id']} [{s['start']}:{s['end']}]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="A question in Korean.")] = None,
+    batch: BatchOpt = None,
+    json_out: JsonOpt = False,
+    mode: ModeOpt = None,
+    corpus: CorpusOpt = None,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Answer a question with a span quoted verbatim from the articles, or say that the
+    articles do not contain the answer."""
+    from rag.pipeline import Pipeline, validate_question
+
+    with user_errors():
+        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode)
+        if question is not None and batch is None:
+            validate_question(question, settings.max_question_chars)  # fail before loading
+        pipeline = Pipeline.load(settings, show_progress=not json_out)
+
+        def answer(qs: list[str]) -> list[dict[str, Any]]:
+            return [a.to_json() for a in pipeline.ask_batch(qs)]
+
+        for q, result in run_questions(question, batch, answer):
+            if json_out:
+                typer.echo(json.dumps(result if "error" not in result else {"question": q} | result,
+                                      ensure_ascii=False))
+            elif "error" in result:
+                typer.echo(f"Q: {q}\n  error: {result['error']}")
+            else:
+                typer.echo(f"Q: {q}")
+                _print_answer(result)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    corpus: CorpusOpt = None,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Serve the chat page at / and the JSON API under /api from one process."""
+    from rag.server import serve as run_server
+
+    with user_errors():
+        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
+        run_server(settings, host=host, port=port)

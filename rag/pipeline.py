@@ -1,10 +1,19 @@
 """The loaded system: settings, model, index and retriever, shared by the CLI, API and UI."""
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
+from rag.answer import Answer, ExtractiveAnswerer
 from rag.embedder import Embedder
-from rag.index import CorpusIndex, IndexNotReady, UpdateReport, index_path, load_index, refresh_index
+from rag.index import (
+    CorpusIndex,
+    IndexNotReady,
+    UpdateReport,
+    index_path,
+    load_index,
+    refresh_index,
+)
 from rag.retrieval import Hit, HybridRetriever
 from rag.settings import RetrievalMode, Settings
 
@@ -33,7 +42,11 @@ class Pipeline:
     embedder: Embedder
     index: CorpusIndex
     retriever: HybridRetriever
+    answerer: ExtractiveAnswerer = field(init=False)
     update: UpdateReport | None = None
+
+    def __post_init__(self) -> None:
+        self.answerer = ExtractiveAnswerer(self.index, self.embedder)
 
     @classmethod
     def load(cls, settings: Settings, show_progress: bool = True) -> "Pipeline":
@@ -67,3 +80,24 @@ class Pipeline:
     ) -> list[list[Hit]]:
         texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
         return self.retriever.run_batch(texts, k, mode)
+
+    def ask(self, question: str, mode: RetrievalMode | None = None) -> Answer:
+        return self.ask_batch([question], mode)[0]
+
+    def ask_batch(self, questions: list[str], mode: RetrievalMode | None = None) -> list[Answer]:
+        """Answer questions in order, embedding them in one call."""
+        texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
+        started = time.perf_counter()
+        vectors = self.embedder.encode_queries(texts)
+        hits = self.retriever.run_batch(texts, self.settings.answer_passages, mode, vectors)
+        retrieve_ms = (time.perf_counter() - started) * 1000 / max(1, len(texts))
+        answers = []
+        for text, passage_hits, vector in zip(texts, hits, vectors, strict=True):
+            answer = self.answerer.run(text, passage_hits, vector)
+            answer.timings_ms = {
+                "retrieve": retrieve_ms,
+                "answer": answer.timings_ms["answer"],
+                "total": retrieve_ms + answer.timings_ms["answer"],
+            }
+            answers.append(answer)
+        return answers

@@ -42,8 +42,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
 
-    def _dense(self, questions: list[str], depth: int) -> list[dict[int, float]]:
-        vectors = self.embedder.encode_queries(questions)
+    def _dense(self, vectors: np.ndarray, depth: int) -> list[dict[int, float]]:
         scores, rows = self.index.dense.search(vectors, depth)
         return [
             {int(r): float(s) for r, s in zip(row, score, strict=True) if r >= 0}
@@ -59,15 +58,25 @@ class HybridRetriever:
         return out
 
     def run_batch(
-        self, questions: list[str], k: int | None = None, mode: RetrievalMode | None = None
+        self,
+        questions: list[str],
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        query_vectors: np.ndarray | None = None,
     ) -> list[list[Hit]]:
-        """Top ``k`` passages for each question (one embedding call for all of them)."""
+        """Top ``k`` passages for each question (one embedding call for all of them);
+        pass ``query_vectors`` when the caller has embedded the questions already."""
         s = self.settings
         k = k or s.top_k
         mode = mode or s.mode
         n = len(self.index.passages)
         depth = min(max(s.fusion_depth, k), n)
-        dense = self._dense(questions, depth) if mode != "bm25" else [{} for _ in questions]
+        if mode != "bm25":
+            if query_vectors is None:
+                query_vectors = self.embedder.encode_queries(questions)
+            dense = self._dense(query_vectors, depth)
+        else:
+            dense = [{} for _ in questions]
         lexical = self._bm25(questions, depth) if mode != "dense" else [{} for _ in questions]
         results = []
         for d, b in zip(dense, lexical, strict=True):
@@ -96,5 +105,7 @@ class HybridRetriever:
             )
         return results
 
-    def run(self, question: str, k: int | None = None, mode: RetrievalMode | None = None) -> list[Hit]:
+    def run(
+        self, question: str, k: int | None = None, mode: RetrievalMode | None = None
+    ) -> list[Hit]:
         return self.run_batch([question], k, mode)[0]

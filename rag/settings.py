@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Rank offset of reciprocal rank fusion.")
     fusion_depth: int = Field(50, ge=1, description="Candidates taken from each retriever.")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned by search.")
+    answer_passages: int = Field(5, ge=1, le=50, description="Passages read to answer.")
 
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
 

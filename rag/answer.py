@@ -1,0 +1,266 @@
+"""Extractive answers: pick the sentence that answers the question among the retrieved
+passages, lift the short answer span out of it, cite it, or abstain.
+
+No text is generated: an answer is always ``original[start:end]`` of a cited sentence.
+"""
+
+import math
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.embedder import Embedder
+from rag.extract import QuestionType, Span, classify_question, extract_span
+from rag.index import CorpusIndex
+from rag.korean import get_kiwi
+from rag.retrieval import Hit
+from rag.tokenization import content_terms
+
+NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
+
+# "인천광역시", "인천시", "인천" all name one place: compare place names without suffixes.
+_PLACE_SUFFIX = re.compile(r"(특별자치시|특별자치도|광역시|특별시|시|도|군|구)$")
+# Words that say what kind of answer is wanted, not what it is about.
+_QUESTION_WORDS = {
+    "얼마", "몇", "언제", "누구", "어디", "무엇", "뭐", "무슨", "어떤", "어떻다", "어느", "왜",
+    "어떻게", "하다", "되다", "있다", "이다", "받다", "알다", "말하다", "대하다",
+}
+
+
+def canonical(term: str) -> str:
+    return _PLACE_SUFFIX.sub("", term) if len(term) >= 3 else term
+
+
+def _terms(text: str) -> set[str]:
+    return {canonical(t) for t in content_terms(text)} - _QUESTION_WORDS
+
+
+def question_entities(question: str) -> set[str]:
+    """Proper nouns and years in the question: an answer's document must mention them."""
+    tokens = get_kiwi().tokenize(question)
+    entities = {canonical(t.form) for t in tokens if t.tag == "NNP"}
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        if a.tag == "SN" and b.form == "년" and len(a.form) == 4:
+            entities.add(a.form)
+    return entities
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One sentence of a source, as offsets into the original file."""
+
+    doc_id: str
+    passage_id: str
+    start: int
+    end: int
+    text: str
+    retrieval_score: float
+    rank: int
+
+
+@dataclass
+class Source:
+    doc_id: str
+    title: str
+    outlet: str | None
+    date: str | None
+    passage_id: str
+    quote: str
+    start: int
+    end: int
+    answer_start: int | None
+    answer_end: int | None
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    sources: list[Source]
+    question_type: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The ``rag ask --json`` / ``POST /api/ask`` contract."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "sources": [
+                {
+                    "doc_id": s.doc_id,
+                    "title": s.title,
+                    "outlet": s.outlet,
+                    "date": s.date,
+                    "passage_id": s.passage_id,
+                    "quote": s.quote,
+                    "start": s.start,
+                    "end": s.end,
+                    "answer_start": s.answer_start,
+                    "answer_end": s.answer_end,
+                    "score": round(s.score, 4),
+                }
+                for s in self.sources
+            ],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass
+class Scored:
+    quote: Quote
+    score: float
+    span: Span | None
+
+
+class ExtractiveAnswerer:
+    """Sentence selection (dense + lexical + entity match), span extraction, abstention."""
+
+    #: Below this sentence score the system says the documents do not hold the answer.
+    threshold = 0.42
+    #: Other documents' sentences this close to the best one are cited as support.
+    support_ratio = 0.9
+
+    def __init__(self, index: CorpusIndex, embedder: Embedder) -> None:
+        self.index = index
+        self.embedder = embedder
+        self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
+        df: Counter[str] = Counter()
+        for terms in index.terms:
+            df.update({canonical(t) for t in terms})
+        self._df = df
+        self._n = max(1, len(index.terms))
+        self._doc_terms: dict[str, set[str]] = {}
+
+    def _idf(self, term: str) -> float:
+        return math.log(1 + (self._n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
+
+    def _sentence_vectors(self, quotes: list[Quote]) -> np.ndarray:
+        missing = [q for q in quotes if (q.doc_id, q.start, q.end) not in self._vectors]
+        if missing:
+            vectors = self.embedder.encode_passages([q.text for q in missing])
+            for q, v in zip(missing, vectors, strict=True):
+                self._vectors[(q.doc_id, q.start, q.end)] = v
+        return np.stack([self._vectors[(q.doc_id, q.start, q.end)] for q in quotes])
+
+    def _document_terms(self, doc_id: str) -> set[str]:
+        if doc_id not in self._doc_terms:
+            self._doc_terms[doc_id] = {
+                canonical(t)
+                for passage, terms in zip(self.index.passages, self.index.terms, strict=True)
+                if passage.doc_id == doc_id
+                for t in terms
+            }
+        return self._doc_terms[doc_id]
+
+    @staticmethod
+    def quotes(hits: list[Hit]) -> list[Quote]:
+        seen: set[tuple[str, int]] = set()
+        out = []
+        for rank, hit in enumerate(hits):
+            p = hit.passage
+            for start, end in p.sentences:
+                if (p.doc_id, start) in seen:
+                    continue
+                seen.add((p.doc_id, start))
+                text = p.text[start - p.start : end - p.start]
+                out.append(Quote(p.doc_id, p.passage_id, start, end, text, hit.score, rank))
+        return out
+
+    def score(self, question: str, qtype: QuestionType, query_vector: np.ndarray,
+              quotes: list[Quote]) -> list[Scored]:
+        q_terms = _terms(question)
+        weights = {t: self._idf(t) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        entities = question_entities(question)
+        dense = self._sentence_vectors(quotes) @ query_vector
+        scored = []
+        for quote, sim in zip(quotes, dense, strict=True):
+            s_terms = _terms(quote.text)
+            title_terms = _terms(self.index.documents[quote.doc_id].title)
+            lexical = sum(
+                w * (1.0 if t in s_terms else 0.5 if t in title_terms else 0.0)
+                for t, w in weights.items()
+            ) / total
+            doc_terms = self._document_terms(quote.doc_id) | title_terms
+            missing = [e for e in entities if e not in doc_terms and e not in s_terms]
+            span = extract_span(question, quote.text, qtype)
+            fit = span.score if span is not None else (0.5 if qtype in ("reason", "other") else 0.0)
+            value = (
+                0.45 * float(np.clip((sim - 0.75) / 0.15, 0.0, 1.0))
+                + 0.35 * lexical
+                + 0.10 * fit
+                + 0.10 / (1 + quote.rank)
+            )
+            if missing:
+                value *= 0.4 ** len(missing)
+            scored.append(Scored(quote, value, span))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def run(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
+        started = time.perf_counter()
+        qtype = classify_question(question)
+        quotes = self.quotes(hits)
+        if query_vector is None:
+            query_vector = self.embedder.encode_queries([question])[0]
+        scored = self.score(question, qtype, query_vector, quotes) if quotes else []
+        best = scored[0] if scored else None
+        confidence = min(1.0, best.score) if best else 0.0
+        abstained = best is None or best.score < self.threshold
+        if abstained:
+            chosen = self._related(scored)
+            answer = None
+        else:
+            chosen = [best] + [
+                s for s in self._related(scored[1:])
+                if s.quote.doc_id != best.quote.doc_id
+                and s.score >= self.support_ratio * best.score
+            ][:2]
+            answer = best.span.text if best.span is not None else best.quote.text
+        sources = [self._source(s, with_span=not abstained) for s in chosen]
+        return Answer(
+            question=question,
+            answer=answer,
+            abstained=abstained,
+            confidence=confidence,
+            sources=sources,
+            question_type=qtype,
+            timings_ms={"answer": (time.perf_counter() - started) * 1000},
+        )
+
+    @staticmethod
+    def _related(scored: list[Scored], limit: int = 3) -> list[Scored]:
+        """The best sentence of each of the top documents."""
+        out, docs = [], set()
+        for s in scored:
+            if s.quote.doc_id not in docs:
+                docs.add(s.quote.doc_id)
+                out.append(s)
+            if len(out) == limit:
+                break
+        return out
+
+    def _source(self, s: Scored, with_span: bool) -> Source:
+        info = self.index.documents[s.quote.doc_id]
+        span = s.span if with_span else None
+        return Source(
+            doc_id=s.quote.doc_id,
+            title=info.title,
+            outlet=info.outlet,
+            date=info.date,
+            passage_id=s.quote.passage_id,
+            quote=s.quote.text,
+            start=s.quote.start,
+            end=s.quote.end,
+            answer_start=s.quote.start + span.start if span else None,
+            answer_end=s.quote.start + span.end if span else None,
+            score=s.score,
+        )
