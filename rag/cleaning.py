@@ -17,10 +17,12 @@ _END_MARKERS = re.compile(
     r"뉴스\s*댓글.*|댓글|\d+개의 댓글|이\s*시각\s*주요\s*뉴스|주요\s*뉴스|함께\s*보면.*)$",
     re.IGNORECASE,
 )
-_COPYRIGHT = re.compile(r"저작권자|무단\s*전재|재배포\s*금지|[©ⓒ]|copyright", re.IGNORECASE)
+# A copyright footer names the right holder and forbids reuse, in one short line.
+_COPYRIGHT = re.compile(r"저작권자|[©ⓒ]|copyright", re.IGNORECASE)
+_NO_REUSE = re.compile(r"무단|재배포|전재|금지|all rights reserved", re.IGNORECASE)
 # Widgets and chrome that can sit anywhere on the page.
 _FURNITURE = re.compile(
-    r"^([-+]|닫기|인쇄|공유|스크랩|도구모음|더보기|기사보내기|글자\s*크기.*|로그인.*|댓글.*|신고.*|"
+    r"^([-+]|닫기|등록|취소|확인|삭제|인쇄|공유|스크랩|도구모음|더보기|기사보내기|글자\s*크기.*|로그인.*|댓글.*|신고.*|"
     r"차단.*|사용자 차단.*|이미 참여.*|이미 신고.*|\(?\d+\)?|\d+\s*/\s*\d+|.*기사\s*보기|"
     r"도배방지 이미지|기사 이미지 확대 보기|기자정보, 기사등록일|[\w_]+_PC|SNS 기사보내기|"
     r"페이스북|트위터|카카오톡|밴드|URL 복사|※ 댓글.*)$"
@@ -79,9 +81,11 @@ def _key(line: str) -> str:
     return _KEY_STRIP.sub("", _PHOTO_CREDIT.sub("", line))
 
 
-def _is_body_start(line: str) -> bool:
+def _is_body_start(line: str, min_chars: int) -> bool:
+    """The lead paragraph: long and ending like a Korean sentence; a short article's
+    first sentence-like line if no line is long."""
     return (
-        len(line) >= _BODY_MIN_CHARS
+        len(line) >= min_chars
         and not _PHOTO_CREDIT.search(line)
         and bool(_SENTENCE_END.search(line))
     )
@@ -96,7 +100,10 @@ def clean(source: SourceFile) -> CleanDocument:
     """Split ``source`` into header (metadata), body paragraphs and discarded furniture."""
     text = source.text
     lines = [(s, e, text[s:e]) for s, e in _lines(text)]
-    body_start = next((i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln)), 0)
+    body_start = next(
+        (i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln, _BODY_MIN_CHARS)),
+        next((i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln, 15)), 0),
+    )
 
     doc = CleanDocument(doc_id=source.doc_id, text=text, checksum=source.checksum, title="")
     seen: set[str] = set()
@@ -120,7 +127,7 @@ def clean(source: SourceFile) -> CleanDocument:
             key = _key(line)
             if key and key not in seen:
                 seen.add(key)
-                kept.append((s, s + credit.start()))
+                kept.extend([(s, s + credit.start()), None])
                 doc.title = doc.title or line[: credit.start()].strip()
         elif not doc.title:
             doc.title = line
@@ -131,7 +138,7 @@ def clean(source: SourceFile) -> CleanDocument:
             continue
         if _END_MARKERS.match(line):
             break
-        if _COPYRIGHT.search(line) and len(line) < 120:
+        if _COPYRIGHT.search(line) and _NO_REUSE.search(line) and len(line) < 120:
             doc.outlet = _outlet_from_copyright(line) or doc.outlet
             break
         if _is_furniture(line):
@@ -146,14 +153,18 @@ def clean(source: SourceFile) -> CleanDocument:
             kept.append(None)
             continue
         seen.add(key)
+        # Trimmed text must not end up inside a passage, so a trimmed line stands alone.
         if dateline := _DATELINE.match(line):
             doc.outlet = doc.outlet or dateline.group(1).strip()
             if dateline.group(2):
                 note_byline(dateline.group(2))
             s += dateline.end()
+            kept.append(None)
         if credit := _PHOTO_CREDIT.search(text[s:e]):
             e = s + credit.start()
         kept.append((s, e))
+        if credit:
+            kept.append(None)
 
     block: list[tuple[int, int]] = []
     for span in [*kept, None]:

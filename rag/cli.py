@@ -54,7 +54,7 @@ def make_settings(**overrides: Any) -> Settings:
 def user_errors() -> Iterator[None]:
     """Turn expected failures into one clear line on stderr and exit status 1."""
     from rag.index import IndexNotReady
-    from rag.pipeline import InvalidQuestion
+    from rag.questions import InvalidQuestion
 
     try:
         yield
@@ -134,7 +134,7 @@ def run_questions(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Shared by search and ask: a single question or a batch file, answered in order.
     An invalid question in a batch yields an ``error`` entry instead of stopping the run."""
-    from rag.pipeline import InvalidQuestion
+    from rag.questions import InvalidQuestion
 
     if (question is None) == (batch is None):
         raise ValueError("give either a question or --batch FILE")
@@ -195,7 +195,7 @@ def search(
             corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode, fusion=fusion
         )
         if question is not None and batch is None:
-            from rag.pipeline import validate_question
+            from rag.questions import validate_question
 
             validate_question(question, settings.max_question_chars)  # fail before loading
         pipeline = Pipeline.load(settings, show_progress=not json_out)
@@ -244,7 +244,8 @@ def ask(
 ) -> None:
     """Answer a question with a span quoted verbatim from the articles, or say that the
     articles do not contain the answer."""
-    from rag.pipeline import Pipeline, validate_question
+    from rag.pipeline import Pipeline
+    from rag.questions import validate_question
 
     with user_errors():
         settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode)
@@ -280,3 +281,106 @@ def serve(
     with user_errors():
         settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
         run_server(settings, host=host, port=port)
+
+
+def _compare_configs(compare: str | None, config: Path | None) -> list[tuple[str, dict[str, Any]]]:
+    """Named settings overrides: bm25 / dense / hybrid, or JSON files of settings."""
+    items = [c.strip() for c in compare.split(",") if c.strip()] if compare else []
+    if config is not None:
+        items.append(str(config))
+    configs = []
+    for item in items or ["hybrid"]:
+        if item in ("bm25", "dense", "hybrid"):
+            configs.append((item, {"mode": item}))
+        else:
+            path = Path(item)
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"config not found: {item} (use bm25, dense, hybrid or a JSON settings file)"
+                )
+            configs.append((path.stem, json.loads(path.read_text(encoding="utf-8"))))
+    return configs
+
+
+@app.command("eval")
+def evaluate_cmd(
+    questions: Annotated[
+        Path, typer.Option("--questions", help="JSONL question set with gold answers.")
+    ] = Path("eval/questions.jsonl"),
+    corpus: CorpusOpt = None,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="JSON file of settings overrides.")
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="Comma-separated configs, e.g. bm25,dense,hybrid."),
+    ] = None,
+    korquad: Annotated[
+        Path | None,
+        typer.Option("--korquad", help="KorQuAD 1.0 dev JSON: open-domain over its paragraphs."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N questions.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write report.md and PNG charts here.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Score retrieval, answers, abstention and latency on a question set (or KorQuAD),
+    for one or several configurations side by side."""
+    from rag import evaluation
+    from rag.pipeline import Pipeline
+    from rag.report import comparison_table, type_table, write_report
+
+    with user_errors():
+        base = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
+        configs = _compare_configs(compare, config)
+        reader = None
+        if korquad is not None:
+            if not korquad.is_file():
+                raise FileNotFoundError(f"KorQuAD file not found: {korquad}")
+            _, items = evaluation.korquad_documents(korquad)
+            base_pipeline = evaluation.korquad_pipeline(base, korquad, not json_out)
+            dataset = f"KorQuAD 1.0 dev ({korquad.name})"
+        else:
+            if not questions.is_file():
+                raise FileNotFoundError(f"questions file not found: {questions}")
+            items = evaluation.load_questions(questions)
+            base_pipeline = Pipeline.load(base, show_progress=not json_out)
+            dataset = f"{questions} over {base.corpus_dir}"
+        items = items[:limit] if limit else items
+        results: dict[str, dict[str, Any]] = {}
+        for name, overrides in configs:
+            pipeline = base_pipeline.with_settings(**overrides)
+            if not json_out:
+                typer.echo(f"evaluating {name} on {len(items)} questions…", err=True)
+            results[name] = evaluation.evaluate(pipeline, items)
+        if korquad is not None:
+            reader = evaluation.reader_scores(base_pipeline, items)
+        result = {
+            "dataset": dataset,
+            "command": "rag eval " + " ".join(sys.argv[2:]),
+            "configs": results,
+            "reader": reader,
+        }
+        if report is not None:
+            path = write_report(result, report)
+            typer.echo(f"report written to {path}", err=True)
+        if json_out:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+            return
+        typer.echo(comparison_table(results))
+        if reader:
+            typer.echo(f"\nGold paragraph given: EM {reader['exact_match']:.3f}, "
+                       f"F1 {reader['f1']:.3f}, abstained {reader['abstained']}")
+        first = next(iter(results.values()))
+        typer.echo("\n" + type_table(first))
+        failures = first["failures"]
+        typer.echo(f"\n{len(failures)} failed questions (first configuration):")
+        for f in failures[:40]:
+            got = "(abstained)" if f["abstained"] else f["answer"]
+            typer.echo(f"  {f['id']} [{f['type']}] {f['question']}\n"
+                       f"      expected {f['expected'] or '(abstain)'} got {got!r}")

@@ -31,7 +31,7 @@ class Embedder:
         self.passage_prompt = settings.passage_prompt
         self.batch_size = settings.batch_size
         self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
-        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self.model.get_embedding_dimension() or 0)
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
         if not texts:

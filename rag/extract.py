@@ -9,9 +9,11 @@ candidate that merely repeats the question ("인천시" for "인천시가 받은
 returned.
 """
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from kiwipiepy import Token
@@ -27,12 +29,15 @@ _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"왜|어째서|이유|까닭|원인|(?:무엇|뭐) 때문")),
     ("other", re.compile(r"어떻게|방법")),
     ("amount", re.compile(r"몇\s*(?:년간|년\s*동안|년\s*연속|년째|개월)")),
-    ("date", re.compile(r"언제|며칠|몇\s*(?:년|월|일|시)|날짜|시기|연도|일시|어느\s*날")),
+    ("date", re.compile(r"언제|며칠|몇\s*(?:년|월|일|시)|날짜|시기|연도|일시|어느\s*(?:날|기간)")),
     ("amount", re.compile(r"얼마|몇|금액|액수|규모|비율|비중|퍼센트|%")),
     ("person", re.compile(r"누구|누가|누굴|어느\s*분|기자\s*(?:이름|는)|인물")),
-    ("place", re.compile(r"어디|어느\s*곳|장소")),
+    ("place", re.compile(r"어디|어느\s*(?:곳|지역|도시|나라|시군)|장소")),
     ("thing", re.compile(r"무엇|무얼|뭐|뭘|무슨|어떤|어떠한|어느|명칭|이름")),
 )
+# Elliptical questions without a question word ("부산시가 받은 상은?", "자격증을 딴 인원은?")
+# end in a topic noun + 은/는/이/가; the noun says what kind of answer is wanted.
+_TOPIC_NOUN_RE = re.compile(r"(\S+?)(?:은|는|이|가)$")
 
 _MAX_SPAN_CHARS = 30
 # Kiwi tags that are punctuation/symbols: they end a word (eojeol) and never start a span.
@@ -41,47 +46,55 @@ _PUNCT_TAGS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW"})
 _NOMINAL_TAGS = frozenset({"NNG", "NNP", "SL", "SN", "SH", "XSN", "XPN", "NR"})
 _EDGE_PUNCT = " \t\n\r'\"‘’“”`,.·:;!?~-–—/|[]{}<>《》〈〉「」『』()※▲◆■●△▶…"
 
-# Question words and light verbs carry no position information in the sentence.
-_NON_ANCHOR_TERMS = frozenset(
-    {"무슨", "어떤", "어느", "어떠한", "몇", "얼마", "며칠", "언제", "하다", "되다", "있다",
-     "주다", "이다", "것", "곳", "이름", "명칭", "때", "수", "분"}
+
+def _names(words: str) -> tuple[str, ...]:
+    """Split a space-separated list, so the vocabularies below stay readable."""
+    return tuple(words.split())
+
+
+# Question words and light verbs carry no position information in the sentence (nor do
+# one-syllable terms like 년/명/상, which are dropped separately).
+_NON_ANCHOR_TERMS = _names(
+    "무슨 어떤 어느 어떠한 얼마 며칠 언제 하다 되다 있다 주다 이다 이름 명칭"
 )
-_WH_FORMS = frozenset(
-    {"무엇", "뭐", "무얼", "무슨", "어떤", "어느", "어떠한", "얼마", "얼마나", "몇", "누구", "어디",
-     "언제", "며칠"}
-)
-_WH_DETERMINERS = frozenset({"무슨", "어떤", "어느", "어떠한", "몇"})
-_GENERIC_TARGETS = frozenset({"이름", "명칭", "것", "내용", "무엇", "분", "곳"})
-_MONEY_TERMS = frozenset(
-    {"돈", "사업비", "예산", "금액", "액수", "국비", "비용", "인센티브", "매출", "매출액", "투자",
-     "투자액", "상금", "지원금", "원", "재원", "세입", "투입"}
+_WH_FORMS = _names("무엇 뭐 무얼 무슨 어떤 어느 어떠한 얼마 얼마나 몇 누구 어디 언제 며칠")
+_WH_DETERMINERS = _names("무슨 어떤 어느 어떠한 몇")
+_GENERIC_TARGETS = _names("이름 명칭 것 내용 무엇 분 곳")
+_MONEY_TERMS = _names(
+    "돈 사업비 예산 금액 액수 국비 비용 인센티브 매출 매출액 투자 투자액 상금 지원금 원 재원 "
+    "세입 투입"
 )
 _PERCENT_RE = re.compile(r"률|율|비율|비중|퍼센트|%|포인트")
+# A change in a rate is answered in percentage points ("4.4%p"), the rate itself in "%".
+_CHANGE_RE = re.compile(r"상승|증가|감소|하락|늘|줄|폭|올랐|떨어|포인트")
 _YEAR_RE = re.compile(r"몇\s*년|연도|년도")
 _MONTH_RE = re.compile(r"몇\s*월|몇\s*달")
 _DAY_RE = re.compile(r"며칠|몇\s*일")
+_TIME_RE = re.compile(r"몇\s*시|시각|시간")
+_PERIOD_RE = re.compile(r"기간|부터\s*언제까지")
 
-_ROLE_OF_PARTICLE = {
-    "을": "object", "를": "object", "ᆯ": "object",
-    "이": "subject", "가": "subject", "은": "subject", "는": "subject", "께서": "subject",
-    "에서": "locative", "서": "locative", "에": "locative",
-}
+_ROLE_OF_PARTICLE = (
+    dict.fromkeys(("을", "를", "ᆯ"), "object")
+    | dict.fromkeys(("이", "가", "은", "는", "께서"), "subject")
+    | dict.fromkeys(("에서", "서", "에"), "locative")
+    | dict.fromkeys(("으로", "로"), "direction")
+    | {"부터": "from", "까지": "until"}
+)
 
 # Counters that turn a number into a date rather than a quantity.
 _DATE_UNITS = frozenset({"년", "년도", "월", "일", "시", "분", "초"})
 # Words after "N년" that make it a duration ("6년 연속", "2년간") instead of a date.
-_DURATION_MARKERS = ("간", "연속", "째", "동안")
-_AMOUNT_NOUN_UNITS = frozenset(
-    {"원", "개", "명", "회", "배", "건", "곳", "개소", "가구", "세대", "대", "톤", "개국", "개월",
-     "위", "달러", "위안", "엔", "사", "석", "병상", "호", "채", "평"}
+_DURATION_MARKERS = frozenset({"간", "연속", "째", "동안"})
+_AMOUNT_NOUN_UNITS = _names(
+    "원 개 명 회 배 건 곳 개소 가구 세대 대 톤 개국 개월 위 달러 엔 사 석 병상 호 채 평 단 단계 번"
 )
 _AMOUNT_LATIN_UNITS = frozenset({"p", "km", "kg", "m", "t", "ha", "mw", "gw", "kw", "kwh"})
-_RELATIVE_DATES = frozenset(
-    {"지난해", "올해", "작년", "금년", "내년", "이날", "오늘", "어제", "당일", "전날", "다음날"}
-)
+_RELATIVE_DATES = _names("지난해 올해 작년 금년 내년 이날 오늘 어제 당일 전날 다음날")
 _SERIAL_DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _SERIAL_TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _YEAR_NUMBER_RE = re.compile(r"(?:19|20)\d\d")
+_YEAR_APOSTROPHES = ("’", "'")  # "’19년" = 2019
+_RANGE_MARKS = ("~", "∼", "〜")
 
 _HANGUL_NAME_RE = re.compile(r"[가-힣]{2,4}")
 # Common Korean surnames, minus ones that mostly start place names here (부산, 인천, 대구, 세종).
@@ -89,44 +102,67 @@ _SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우구민류나진지엄"
     "채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육맹모탁국어편용예봉"
 )
-_TITLES = (
-    "기자", "시장", "본부장", "도지사", "지사", "주무관", "사무관", "과장", "국장", "실장", "팀장",
-    "부장", "단장", "장관", "차관", "청장", "군수", "구청장", "의원", "위원장", "대표", "사장",
-    "회장", "이사장", "원장", "센터장", "교수", "총리", "대통령", "소장", "관장",
+_TITLES = _names(
+    "기자 시장 본부장 도지사 지사 주무관 사무관 과장 국장 실장 팀장 부장 단장 장관 차관 청장 군수 "
+    "구청장 의원 위원장 대표 사장 회장 이사장 원장 센터장 교수 총리 대통령 소장 관장"
 )
 _REGION_SUFFIXES = ("특별자치도", "특별자치시", "광역시", "특별시", "시", "도", "군", "구")
-_ORG_SUFFIXES = ("부", "청", "처", "공사", "공단", "재단", "위원회", "협회", "기관", "시", "도", "군")
-_VENUE_SUFFIXES = (
-    "센터", "홀", "회관", "청사", "공원", "단지", "산단", "클러스터", "캠퍼스", "학교", "대학",
-    "호텔", "광장", "경기장", "시청", "도청", "구청", "군청", "박물관", "전시장", "컨벤션", "밸리",
+_ORG_SUFFIXES = _names("부 청 처 공사 공단 재단 위원회 협회 기관 시 도 군")
+_VENUE_SUFFIXES = _names(
+    "센터 홀 회관 청사 공원 단지 산단 클러스터 캠퍼스 학교 대학 호텔 광장 경기장 시청 도청 구청 "
+    "군청 박물관 전시장 컨벤션 밸리"
 )
-_PROGRAMME_SUFFIXES = (
-    "사업", "프로젝트", "프로그램", "센터", "패키지", "제도", "시스템", "플랫폼", "서비스", "카드",
-    "통장", "정책", "전략", "캠페인", "축제", "공시제", "사업단", "아카데미",
+_PROGRAMME_SUFFIXES = _names(
+    "사업 프로젝트 프로그램 센터 패키지 제도 시스템 플랫폼 서비스 카드 통장 정책 전략 캠페인 축제 "
+    "공시제 사업단 아카데미"
 )
 # Nouns a question may ask about that are answered by a different noun of the same kind
 # ("어떤 사업" → "...프로젝트", "어느 분야" → "...부문").
 _TARGET_CLASSES = (
-    frozenset(
-        {"사업", "프로젝트", "프로그램", "정책", "제도", "시책", "전략", "패키지", "서비스",
-         "시스템", "플랫폼", "캠페인"}
-    ),
-    frozenset({"부문", "분야"}),
-    frozenset({"센터", "시설", "기관"}),
+    _names("사업 프로젝트 프로그램 정책 제도 시책 전략 패키지 서비스 시스템 플랫폼 캠페인"),
+    ("부문", "분야"),
+    ("센터", "시설", "기관"),
+    _names("행사 박람회 축제 대회 시상식 포럼 회의 캠프"),
+    _names("조직 팀 부서 위원회 협의체"),
+    _names("부처 부 청 처"),
 )
 _AWARD_WORDS = frozenset({"대상", "상"})
-_QUOTE_RE = re.compile(
-    r"‘([^‘’\n]+)’|“([^“”\n]+)”|'([^'\n]+)'|\"([^\"\n]+)\"|「([^」\n]+)」|『([^』\n]+)』"
-    r"|《([^》\n]+)》|〈([^〉\n]+)〉|<([^<>\n]+)>"
+_PERSON_NOUNS = _names("사람 인물 담당자 주인공")
+_AMOUNT_NOUNS = _names("수 인원 규모 금액 액수 사업비 예산 국비 비율 비중 명수 개수 건수 수치 세입")
+_DATE_NOUNS = _names("시점 날짜 날 해 연도 년도 시기 기간 일시 때")
+_PLACE_NOUNS = _names("곳 장소 지역 시군 도시 위치 나라")
+# One pattern per kind of quote mark, so a name quoted inside a quoted speech is found too.
+_QUOTE_RES = tuple(
+    re.compile(f"{re.escape(open_)}([^{re.escape(open_ + close)}\\n]+){re.escape(close)}")
+    for open_, close in ("‘’", "“”", "''", '""', "「」", "『』", "《》", "〈〉", "<>")
 )
 
 
 def classify_question(question: str) -> QuestionType:
-    """The kind of answer a question wants, from its question word (see _QUESTION_RULES)."""
+    """The kind of answer a question wants, from its question word (see _QUESTION_RULES) or,
+    failing that, from the topic noun an elliptical question ends with."""
     for qtype, pattern in _QUESTION_RULES:
         if pattern.search(question):
             return qtype
-    return "other"
+    noun = _topic_noun(question)
+    if not noun:
+        return "other"
+    if noun.endswith(_TITLES) or noun in _PERSON_NOUNS:
+        return "person"
+    if noun in _AMOUNT_NOUNS or noun.endswith(("률", "율", "액", "폭")):
+        return "amount"
+    if noun in _DATE_NOUNS:
+        return "date"
+    if noun in _PLACE_NOUNS or noun.endswith(("단지", "산단")):
+        return "place"
+    return "thing"
+
+
+def _topic_noun(question: str) -> str:
+    """ "인원" in "자격증을 딴 인원은?", "고용률" in "여성 고용률(15~64세)은?"; "" if none."""
+    core = re.sub(r"\([^)]*\)", "", question).strip().rstrip("?？!. ")
+    match = _TOPIC_NOUN_RE.search(core)
+    return match.group(1) if match else ""
 
 
 @dataclass(frozen=True)
@@ -141,12 +177,15 @@ class Span:
 class _Question:
     """What the question tells us beyond its type."""
 
+    text: str
     terms: frozenset[str]  # every content term: an answer made only of these repeats it
-    anchors: tuple[str, ...]  # terms worth locating in the sentence
+    anchors: tuple[str, ...]  # terms worth locating (not question words, not 1-char counters)
     target: str  # the noun asked about: "상" in "무슨 상" / "받은 상은 무엇"
-    role: str  # "object"/"subject"/"locative" from the particle after the question word
+    # The particle after the question word ("object", "subject", "locative", "direction",
+    # "from", "until"): a candidate marked the same way is preferred.
+    role: str
     unit: str  # counter or unit asked for: "명", "개", "%", "원"
-    grain: str  # "year", "month", "day" when the date question says which
+    grain: str  # "period", "time", "year", "month" or "day" when a date question says which
 
 
 @dataclass(frozen=True)
@@ -175,7 +214,7 @@ class _Sentence:
     tokens: tuple[Token, ...]
     words: tuple[_Word, ...]
     word_terms: tuple[tuple[str, ...], ...]  # content terms of each word
-    quotes: tuple[tuple[int, int], ...]  # (start, end) of quoted text, marks excluded
+    quotes: tuple[tuple[int, int], ...]  # (start, end) of quoted names, marks excluded
 
 
 def extract_span(question: str, sentence: str, qtype: QuestionType | None = None) -> Span | None:
@@ -187,15 +226,17 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
         return None
     q = _parse_question(question)
     sent = _analyse(sentence)
-    candidates = [c for c in map(sent.clean, builder(sent, q)) if c is not None]
+    candidates = [c for c in (_clean(sentence, c) for c in builder(sent, q)) if c is not None]
     if not candidates:
         return None
     texts = [sentence[c.start : c.end] for c in candidates]
+    anchors = _anchor_spans(sent, q)
     best: Span | None = None
+    asked = re.sub(r"\s+", "", question)
     for candidate, text, terms in zip(candidates, texts, content_terms_batch(texts), strict=True):
-        if not terms or all(_in_terms(term, q.terms) for term in terms):
+        if _repeats(terms, q) or re.sub(r"\s+", "", text) in asked:
             continue  # never answer with the question's own words
-        score = candidate.fit * (0.6 + 0.4 * _proximity(sent, q, candidate))
+        score = candidate.fit * (0.6 + 0.4 * _proximity(anchors, candidate))
         if best is None or score > best.score:
             best = Span(candidate.start, candidate.end, text, round(min(score, 1.0), 4))
     return best
@@ -204,28 +245,30 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
 # --- question analysis -------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
 def _parse_question(question: str) -> _Question:
     tokens = get_kiwi().tokenize(question)
     terms = content_terms(question)
-    target, role = "", ""
+    target, role, asked = "", "", False
     for i, token in enumerate(tokens):
         if token.form not in _WH_FORMS:
             continue
-        after = i + 1
+        asked, after = True, i + 1
         if token.form in _WH_DETERMINERS and after < len(tokens) and _is_noun(tokens[after]):
-            target = tokens[after].form
+            target = target or tokens[after].form
             after += 1
         elif i >= 2 and tokens[i - 1].tag in ("JX", "JKS") and _is_noun(tokens[i - 2]):
-            target = tokens[i - 2].form  # "받은 상은 무엇인가" asks about 상
+            target = target or tokens[i - 2].form  # "받은 상은 무엇인가" asks about 상
         if after < len(tokens) and tokens[after].tag.startswith("J"):
+            # The last question word decides: "얼마에서 얼마로 늘었나" wants the new value.
             role = _ROLE_OF_PARTICLE.get(tokens[after].form, "")
-        break
-    if target in _GENERIC_TARGETS:
-        target = ""
+    if not asked:
+        target = _topic_noun(question)  # "부산시가 받은 상은?" asks about 상
     return _Question(
+        text=question,
         terms=frozenset(terms),
-        anchors=tuple(dict.fromkeys(t for t in terms if t not in _NON_ANCHOR_TERMS)),
-        target=target,
+        anchors=tuple(dict.fromkeys(t for t in terms if t not in _NON_ANCHOR_TERMS and len(t) > 1)),
+        target="" if target in _GENERIC_TARGETS else target,
         role=role,
         unit=_wanted_unit(question, tokens, terms),
         grain=_wanted_grain(question),
@@ -233,23 +276,30 @@ def _parse_question(question: str) -> _Question:
 
 
 def _is_noun(token: Token) -> bool:
+    """Nouns, including bound ones: "몇 명" asks about 명."""
     return token.tag in ("NNG", "NNP", "NNB")
 
 
 def _wanted_unit(question: str, tokens: Sequence[Token], terms: Sequence[str]) -> str:
     """The unit the question asks for: the counter after 몇, %, or 원 for money words."""
     for token, following in zip(tokens, tokens[1:], strict=False):
-        if token.form == "몇" and following.tag in ("NNB", "NNG"):
+        if token.form == "몇" and following.tag in ("NNB", "NNG") and following.form != "퍼센트":
             return following.form
     if _PERCENT_RE.search(question):
-        return "%"
+        return "%p" if _CHANGE_RE.search(question) else "%"
     if any(term in _MONEY_TERMS for term in terms):
         return "원"
     return ""
 
 
 def _wanted_grain(question: str) -> str:
-    for grain, pattern in (("year", _YEAR_RE), ("month", _MONTH_RE), ("day", _DAY_RE)):
+    for grain, pattern in (
+        ("period", _PERIOD_RE),
+        ("time", _TIME_RE),
+        ("year", _YEAR_RE),
+        ("month", _MONTH_RE),
+        ("day", _DAY_RE),
+    ):
         if pattern.search(question):
             return grain
     return ""
@@ -258,48 +308,58 @@ def _wanted_grain(question: str) -> str:
 # --- sentence analysis -------------------------------------------------------------------
 
 
-def _analyse(sentence: str) -> "_Sentence":
+@lru_cache(maxsize=1024)
+def _analyse(sentence: str) -> _Sentence:
+    """Tokens, words and quotes of a sentence; cached, as the same retrieved sentences are
+    scored against several questions."""
     tokens = tuple(get_kiwi().tokenize(sentence))
     words = tuple(_words(tokens))
     word_terms = content_terms_batch([sentence[w.start : w.end] for w in words]) if words else []
     quotes = tuple(
-        (m.start(g), m.end(g))
-        for m in _QUOTE_RE.finditer(sentence)
-        for g in range(1, _QUOTE_RE.groups + 1)
-        if m.group(g) is not None
+        sorted(
+            (m.start(1), m.end(1))
+            for pattern in _QUOTE_RES
+            for m in pattern.finditer(sentence)
+            if _is_quoted_name(m.group(1))
+        )
     )
     return _Sentence(sentence, tokens, words, tuple(map(tuple, word_terms)), quotes)
+
+
+def _is_quoted_name(inner: str) -> bool:
+    """A short quoted name ('3단계 드림패키지'), not reported speech ("...노력하겠다")."""
+    inner = inner.strip()
+    return 0 < len(inner) <= _MAX_SPAN_CHARS and not inner.rstrip(".!? ").endswith(("다", "요"))
 
 
 def _words(tokens: Sequence[Token]) -> Iterator[_Word]:
     """Group tokens into words, splitting at spaces and at punctuation."""
     group: list[Token] = []
     for token in tokens:
-        if token.tag in _PUNCT_TAGS:
-            if group:
-                yield _make_word(group)
-            group = []
-            continue
-        if group and token.start > max(t.start + t.len for t in group):
+        if group and (token.tag in _PUNCT_TAGS or token.start > _end(group[-1])):
             yield _make_word(group)
             group = []
-        group.append(token)
+        if token.tag not in _PUNCT_TAGS:
+            group.append(token)
     if group:
         yield _make_word(group)
 
 
+def _end(token: Token) -> int:
+    return token.start + token.len
+
+
 def _make_word(tokens: Sequence[Token]) -> _Word:
-    start = tokens[0].start
-    stem_end, n, previous = start, 0, ""
+    stem_end, n, previous = tokens[0].start, 0, ""
     for token in tokens:
         counter = token.tag == "NNB" and previous in ("SN", "NR")
         if token.tag not in _NOMINAL_TAGS and not counter:
             break
-        stem_end, n, previous = token.start + token.len, n + 1, token.tag
+        stem_end, n, previous = _end(token), n + 1, token.tag
     after = tokens[n] if n < len(tokens) else None
     return _Word(
-        start=start,
-        end=max(t.start + t.len for t in tokens),
+        start=tokens[0].start,
+        end=max(_end(t) for t in tokens),
         stem_end=stem_end,
         nominal=after is None,
         after_stem=after.tag if after else "",
@@ -308,13 +368,15 @@ def _make_word(tokens: Sequence[Token]) -> _Word:
     )
 
 
-def _clean(self: _Sentence, candidate: _Candidate) -> _Candidate | None:
+def _clean(sentence: str, candidate: _Candidate) -> _Candidate | None:
     """Trim spaces/punctuation off the edges (keeping a balanced closing ")"); drop long spans."""
-    start, end, text = candidate.start, candidate.end, self.text
-    while start < end and text[start] in _EDGE_PUNCT:
+    start, end = candidate.start, candidate.end
+    while start < end and sentence[start] in _EDGE_PUNCT:
         start += 1
-    while start < end and text[end - 1] in _EDGE_PUNCT:
-        if text[end - 1] == ")" and text.count("(", start, end) >= text.count(")", start, end):
+    while start < end and sentence[end - 1] in _EDGE_PUNCT:
+        if sentence[end - 1] == ")" and sentence.count("(", start, end) >= sentence.count(
+            ")", start, end
+        ):
             break
         end -= 1
     if start >= end or end - start > _MAX_SPAN_CHARS:
@@ -322,4 +384,544 @@ def _clean(self: _Sentence, candidate: _Candidate) -> _Candidate | None:
     return _Candidate(start, end, candidate.fit)
 
 
-_Sentence.clean = _clean  # type: ignore[attr-defined]
+def _strip_region(term: str) -> str:
+    for suffix in _REGION_SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 2:
+            return term[: -len(suffix)]
+    return term
+
+
+def _same_term(a: str, b: str) -> bool:
+    """Loose match for locating question words: "사업" ~ "사업비", "2018" ~ "18"."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 2:
+        return False
+    if a.isdigit() and b.isdigit():
+        return {len(a), len(b)} == {2, 4} and (a.endswith(b) or b.endswith(a))  # 2018 ~ ’18
+    return _strip_region(a) == _strip_region(b) or a.startswith(b) or b.startswith(a)
+
+
+def _repeats(terms: Sequence[str], q: _Question) -> bool:
+    """Every term is already in the question ("부산시" ~ "부산", "강원도" ~ "강원특별자치도").
+
+    Stricter than _same_term: "바이오클러스터" adds to "바이오" and is a fine answer."""
+    asked = {_strip_region(t) for t in q.terms}
+    return bool(terms) and all(_strip_region(t) in asked for t in terms)
+
+
+def _anchor_spans(sent: _Sentence, q: _Question) -> list[list[tuple[int, int]]]:
+    """For each question term found in the sentence, the (start, end) of the words holding it."""
+    spans = (
+        [
+            (word.start, word.end)
+            for word, terms in zip(sent.words, sent.word_terms, strict=True)
+            if any(_same_term(term, t) for t in terms)
+        ]
+        for term in q.anchors
+    )
+    return [found for found in spans if found]
+
+
+def _proximity(anchors: list[list[tuple[int, int]]], candidate: _Candidate) -> float:
+    """Mean closeness (1 = touching) to each question term found in the sentence; 0.5 if none.
+
+    Averaging over terms rewards the candidate that sits among all of them, e.g. the amount
+    between 사업비 and 확보 rather than one near the subject only."""
+    if not anchors:
+        return 0.5
+    closeness = (
+        math.exp(-min(max(0, s - candidate.end, candidate.start - e) for s, e in spans) / 20)
+        for spans in anchors
+    )
+    return sum(closeness) / len(anchors)
+
+
+def _in_quote(sent: _Sentence, start: int, end: int, *, part_only: bool = False) -> bool:
+    """Inside a quoted name (with part_only: a proper part of it, not the whole name)."""
+    return any(
+        qs <= start and end <= qe and not (part_only and (qs, qe) == (start, end))
+        for qs, qe in sent.quotes
+    )
+
+
+def _role_factor(q: _Question, particle: str) -> float:
+    """Slight penalty for a candidate marked unlike the question word (뭘 → 을/를, not 이/가)."""
+    role = _ROLE_OF_PARTICLE.get(particle)
+    return 0.8 if q.role and role and role != q.role else 1.0
+
+
+def _gap(sentence: str, left: Token, right: Token) -> str:
+    return sentence[_end(left) : right.start]
+
+
+def _is_range_edge(sent: _Sentence, first: int, last: int) -> bool:
+    """True for either end of "15~64세" or "2023~2025년": ranges rarely answer 얼마/언제."""
+    tokens = sent.tokens
+    if first > 0 and tokens[first - 1].form in _YEAR_APOSTROPHES:
+        first -= 1  # "’21~’22년"
+    before = tokens[first - 1] if first > 0 else None
+    after = tokens[last + 1] if last + 1 < len(tokens) else None
+    return any(t is not None and t.form in _RANGE_MARKS for t in (before, after))
+
+
+def _glued_to_word(sent: _Sentence, index: int) -> bool:
+    """A number glued to a preceding word is part of a name ("코로나19", "민선8기")."""
+    if index == 0:
+        return False
+    before, token = sent.tokens[index - 1], sent.tokens[index]
+    return _end(before) == token.start and before.tag not in _PUNCT_TAGS
+
+
+# --- amounts -----------------------------------------------------------------------------
+
+
+def _amount_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    """Numbers with their 만/억 parts and counter: "2억4,000만 원", "14만8,962개", "1.5%p"."""
+    tokens, text = sent.tokens, sent.text
+    for i, token in enumerate(tokens):
+        if token.tag != "SN" or _glued_to_word(sent, i):
+            continue
+        previous = tokens[i - 1] if i > 0 else None
+        if previous and previous.tag in ("NR", "SN") and _gap(text, previous, token) in ("", " "):
+            continue  # the tail of a number that started earlier ("2억4,000")
+        last = _number_end(sent, i)
+        unit = _unit_end(sent, last)
+        if unit is None:
+            continue  # a date ("2023년", "8월")
+        unit_text = text[_end(tokens[last]) : _end(tokens[unit])].strip() if unit > last else ""
+        if not unit_text and _YEAR_NUMBER_RE.fullmatch(text[token.start : _end(tokens[last])]):
+            continue  # a bare year
+        has_nr = any(t.tag == "NR" for t in tokens[i : last + 1])
+        fit = 0.8 if unit_text else 0.7 if has_nr else 0.4  # "2140억 규모" is still an amount
+        if q.unit:
+            fit = 1.0 if unit_text and _unit_matches(q.unit, unit_text) else fit * 0.5
+        end_index = max(unit, last)
+        if _is_range_edge(sent, i, end_index):
+            fit = 0.15
+        if _in_quote(sent, token.start, _end(tokens[end_index])):
+            fit *= 0.6
+        fit *= _role_factor(q, _amount_particle(sent, i, end_index))
+        yield _Candidate(token.start, _end(tokens[end_index]), fit)
+
+
+def _amount_particle(sent: _Sentence, first: int, last: int) -> str:
+    """The particle after an amount; "A→B" reads as "A에서 B으로" ("얼마로 늘었나" → B)."""
+    tokens = sent.tokens
+    after = tokens[last + 1] if last + 1 < len(tokens) else None
+    if after is not None and after.tag.startswith("J"):
+        return after.form
+    if after is not None and after.form == "→":
+        return "에서"
+    return "으로" if first > 0 and tokens[first - 1].form == "→" else ""
+
+
+def _number_end(sent: _Sentence, i: int) -> int:
+    """Index of the last token of the number starting at i: SN (NR (SN NR?)*)? ("13만 7,394")."""
+    tokens, text = sent.tokens, sent.text
+    last = i
+    while last + 1 < len(tokens):
+        nxt, gap = tokens[last + 1], _gap(text, tokens[last], tokens[last + 1])
+        if (nxt.tag == "NR" and gap == "") or (
+            nxt.tag == "SN" and tokens[last].tag == "NR" and gap in ("", " ")
+        ):
+            last += 1
+        else:
+            break
+    if last + 1 < len(tokens) and tokens[last + 1].form == "여" and tokens[last + 1].tag == "XSN":
+        last += 1  # "10만여개"
+    return last
+
+
+def _unit_end(sent: _Sentence, last: int) -> int | None:
+    """Index of the last unit token after the number (== last when there is none).
+
+    None when the counter makes it a date; "N년" stays an amount when it is a duration."""
+    tokens, text = sent.tokens, sent.text
+    u = last + 1
+    if u >= len(tokens) or _gap(text, tokens[last], tokens[u]) not in ("", " "):
+        return last
+    unit, glued = tokens[u], _gap(text, tokens[last], tokens[u]) == ""
+    nxt = tokens[u + 1] if u + 1 < len(tokens) else None
+    if unit.form == "%":
+        return u + 1 if nxt and nxt.form.lower() == "p" and _end(unit) == nxt.start else u
+    if unit.tag == "SL" and glued and unit.form.lower() in _AMOUNT_LATIN_UNITS:
+        return u
+    if unit.tag not in ("NNB", "NNG"):
+        return last
+    nxt_gap = _gap(text, unit, nxt) if nxt is not None else None
+    if unit.form in _DATE_UNITS:
+        if unit.form == "년" and nxt and nxt_gap in ("", " ") and nxt.form in _DURATION_MARKERS:
+            return u + 1  # "2년간", "6년 연속"
+        return None
+    if unit.tag == "NNB" or unit.form in _AMOUNT_NOUN_UNITS:
+        if nxt and nxt_gap == "" and nxt.form in ("사", "소", "국", "째"):
+            return u + 1  # "64개사", "4번째"
+        return u
+    return last
+
+
+def _unit_matches(wanted: str, unit_text: str) -> bool:
+    unit = unit_text.replace(" ", "")
+    if wanted.startswith("%"):
+        return unit == wanted
+    return unit.startswith(wanted) or unit.endswith(wanted) or wanted.startswith(unit)
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_DATE_PART_ORDER = {"년": 0, "년도": 0, "월": 1, "일": 2}
+_DATE_FITS = {
+    frozenset({0, 1, 2}): 1.0,
+    frozenset({1, 2}): 0.95,
+    frozenset({0, 1}): 0.9,
+    frozenset({0}): 0.8,
+    frozenset({2}): 0.75,
+    frozenset({1}): 0.75,
+}
+_GRAIN_PART = {"year": 0, "month": 1, "day": 2, "time": 3}
+# What joins the two ends of a period: "2023~2025년", "’21~’22년", "2012년부터 2027년까지".
+_PERIOD_JOIN_RE = re.compile(r"\s*[~∼〜]\s*['’]?|부터\s+")
+
+
+def _date_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    """Dates like "2023년", "8월 2일", "2022년 12월", "2024-08-08"; weaker: times, 올해/지난해.
+    For a period question ("어느 기간", "언제까지") two dates joined by ~/부터 make one span."""
+    dates = list(_simple_dates(sent, q))
+    yield from dates
+    if q.grain != "period":
+        return
+    text = sent.text
+    for first, second in zip(dates, dates[1:], strict=False):
+        if _PERIOD_JOIN_RE.fullmatch(text[first.end : second.start]):
+            end = second.end + 2 if text.startswith("까지", second.end) else second.end
+            yield _Candidate(first.start, end, 0.95)
+
+
+def _simple_dates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    tokens = sent.tokens
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        fit, last, parts = 0.0, i, frozenset[int]()
+        if token.tag == "W_SERIAL":
+            if _SERIAL_DATE_RE.fullmatch(token.form):
+                fit, parts = 1.0, frozenset({0, 1, 2})
+            elif _SERIAL_TIME_RE.fullmatch(token.form):
+                fit, parts = (0.95 if q.grain == "time" else 0.35), frozenset({3})
+        elif token.form in _RELATIVE_DATES:
+            fit = 0.3
+        elif token.tag == "SN" and not _glued_to_word(sent, i):
+            last, parts = _date_parts(sent, i)
+            if parts:
+                fit = _DATE_FITS[parts]
+            elif _YEAR_NUMBER_RE.fullmatch(token.form) and _unit_end(sent, i) == i:
+                fit, parts = 0.5, frozenset({0})  # "'2023 전국 ... 일자리대상'"
+            if fit and _is_range_edge(sent, i, last):
+                fit = 0.3
+        if fit:
+            if q.grain and _GRAIN_PART.get(q.grain, -1) not in parts:
+                fit *= 0.6
+            if _in_quote(sent, token.start, _end(tokens[last])):
+                fit *= 0.5
+            after = tokens[last + 1] if last + 1 < len(tokens) else None
+            if after is not None and after.tag.startswith("J"):
+                fit *= _role_factor(q, after.form)  # "언제부터" → "2012년부터"
+            yield _Candidate(token.start, _end(tokens[last]), fit)
+        i = last + 1
+
+
+def _date_parts(sent: _Sentence, i: int) -> tuple[int, frozenset[int]]:
+    """Follow "SN 년 SN 월 SN 일" from token i; returns the last index and the parts seen."""
+    tokens, text = sent.tokens, sent.text
+    parts: list[int] = []
+    last, j = i, i
+    while j + 1 < len(tokens) and tokens[j].tag == "SN":
+        unit = tokens[j + 1]
+        order = _DATE_PART_ORDER.get(unit.form)
+        if order is None or _end(tokens[j]) != unit.start or (parts and order <= parts[-1]):
+            break
+        after = tokens[j + 2] if j + 2 < len(tokens) else None
+        if order == 0 and after is not None and after.form in _DURATION_MARKERS:
+            break  # "2년간", "6년 연속": a duration
+        parts.append(order)
+        last = j + 1
+        if after is None or after.tag != "SN" or _gap(text, unit, after) not in ("", " "):
+            break
+        j += 2
+    return last, frozenset(parts)
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    """Names next to a title ("박형준 부산시장", "(시장 유정복)"), bare person-like NNPs, and
+    organisations as the subject (누가 → "고용노동부")."""
+    text, words = sent.text, sent.words
+    names: set[int] = set()
+    for idx, word in enumerate(words):
+        if not _is_name(text, word):
+            continue
+        names.add(idx)
+        title = _title_after(sent, idx)
+        if title is not None:
+            title_end, title_word = title
+            # "인천시 행정부시장은 누구인가?" already says the title: answer the name alone.
+            asked = title_word in q.text
+            yield _Candidate(word.start, word.stem_end if asked else title_end, 1.0)
+        elif _title_before(sent, idx):
+            yield _Candidate(word.start, word.stem_end, 1.0)
+        elif _bare_person_nnp(text, word):
+            yield _Candidate(word.start, word.stem_end, 0.5)
+    for phrase in _noun_phrases(sent):
+        head = phrase[-1]
+        org = text[head.start : head.stem_end]
+        if (
+            words.index(head) not in names
+            and len(org) >= 3
+            and org.endswith(_ORG_SUFFIXES)
+            and _ROLE_OF_PARTICLE.get(head.particle) == "subject"
+        ):
+            yield _Candidate(head.start, head.stem_end, 0.45)
+
+
+def _is_name(text: str, word: _Word) -> bool:
+    """2–4 Hangul syllables starting with a common surname, not a single common noun."""
+    stem = text[word.start : word.stem_end]
+    stem_tokens = _stem_tokens(word)
+    return (
+        _HANGUL_NAME_RE.fullmatch(stem) is not None
+        and stem[0] in _SURNAMES
+        and not stem.endswith(_TITLES)
+        and not (len(stem_tokens) == 1 and stem_tokens[0].tag != "NNP")
+    )
+
+
+def _bare_person_nnp(text: str, word: _Word) -> bool:
+    """A lone three-syllable NNP (most Korean names) that is not a 시/도/군/구 place."""
+    stem = text[word.start : word.stem_end]
+    stem_tokens = _stem_tokens(word)
+    return (
+        len(stem) == 3
+        and len(stem_tokens) == 1
+        and stem_tokens[0].tag == "NNP"
+        and not stem.endswith(_REGION_SUFFIXES)
+    )
+
+
+def _title_after(sent: _Sentence, idx: int) -> tuple[int, str] | None:
+    """End of a title within the next three words ("조인권 인천시 경제산업본부장"), and which
+    title ("본부장")."""
+    text, words = sent.text, sent.words
+    previous = words[idx]
+    for word in words[idx + 1 : idx + 4]:
+        if not previous.nominal or text[previous.end : word.start] != " ":
+            return None
+        if word.stem_end == word.start:
+            return None
+        stem = text[word.start : word.stem_end]
+        title = next((t for t in _TITLES if stem.endswith(t)), None)
+        if title is not None:
+            return word.stem_end, title
+        previous = word
+    return None
+
+
+def _title_before(sent: _Sentence, idx: int) -> bool:
+    """ "(시장 유정복)", "장관 이정식": a title word right before the name."""
+    if idx == 0:
+        return False
+    text, before = sent.text, sent.words[idx - 1]
+    return (
+        before.nominal
+        and text[before.end : sent.words[idx].start] == " "
+        and text[before.start : before.stem_end].endswith(_TITLES)
+    )
+
+
+# --- noun phrases: places and things -----------------------------------------------------
+
+
+def _noun_phrases(sent: _Sentence) -> Iterator[list[_Word]]:
+    """Runs of words joined by single spaces where every word but the last is purely nominal;
+    the last contributes its nominal head (before its particle). A trailing predicate word
+    ("수상했다") is dropped: its noun is a verb here, not a name."""
+    run: list[_Word] = []
+    for word in sent.words:
+        if run and not (run[-1].nominal and sent.text[run[-1].end : word.start] == " "):
+            yield from _finish_phrase(run)
+            run = []
+        if word.stem_end > word.start:
+            run.append(word)
+        elif run:
+            yield from _finish_phrase(run)
+            run = []
+    yield from _finish_phrase(run)
+
+
+def _finish_phrase(run: list[_Word]) -> Iterator[list[_Word]]:
+    if run and not (run[-1].nominal or run[-1].particle or run[-1].after_stem == "VCP"):
+        run = run[:-1]
+    if run:
+        yield run
+
+
+def _trim_phrase(
+    sent: _Sentence, q: _Question, phrase: list[_Word], *, place: bool
+) -> tuple[list[_Word], bool]:
+    """Drop edge words that repeat the question and, for places, numbers/dates; then leading
+    words until the phrase fits the length limit. For things the noun asked about stays
+    ("어느 부문" keeps "부문"); for places it goes ("데이터센터는 어디에" wants where it is).
+
+    Also says whether trailing words were dropped as repeats: then what is left qualifies
+    a noun of the question ("송도" for "바이오클러스터는 어느 지역에 있나?")."""
+    words = list(phrase)
+
+    def droppable(word: _Word) -> bool:
+        if place and any(t.tag == "SN" for t in word.tokens):
+            return True
+        return _repeats(sent.word_terms[sent.words.index(word)], q)
+
+    def is_target(word: _Word) -> bool:
+        text = sent.text[word.start : word.stem_end]
+        return not place and _matches_target(q, text, _stem_tokens(word))
+
+    while len(words) > 1 and droppable(words[0]):
+        words.pop(0)
+    qualifies = False
+    while len(words) > 1 and droppable(words[-1]) and not is_target(words[-1]):
+        qualifies = qualifies or not any(t.tag == "SN" for t in words[-1].tokens)
+        words.pop()
+    while len(words) > 1 and words[-1].stem_end - words[0].start > _MAX_SPAN_CHARS:
+        words.pop(0)
+    return words, qualifies
+
+
+def _place_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    """Venues ("정부세종컨벤션센터", "송도 바이오클러스터") and proper-noun places ("부산시")."""
+    text = sent.text
+    for phrase in _noun_phrases(sent):
+        words, qualifies = _trim_phrase(sent, q, phrase, place=True)
+        head = words[-1]
+        start, end = words[0].start, head.stem_end
+        if any(t.tag == "SN" for t in head.tokens):
+            continue
+        if qualifies:
+            fit = 0.95
+        elif text[start:end].endswith(_VENUE_SUFFIXES):
+            fit = 0.85
+        elif any(t.tag == "NNP" for w in words for t in w.tokens if t.start < w.stem_end):
+            if len(words) == 1 and _bare_person_nnp(text, head):
+                continue  # a person, not a place
+            fit = 0.65
+        else:
+            continue
+        if _ROLE_OF_PARTICLE.get(head.particle) == "locative":
+            fit += 0.15
+        yield _Candidate(start, end, fit * _role_factor(q, head.particle))
+
+
+def _thing_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    """Quoted names, awards (…상), programme names and other noun phrases."""
+    yield from _quoted_things(sent, q)
+    text = sent.text
+    for phrase in _noun_phrases(sent):
+        for sub in _target_sub_phrases(sent, q, phrase):
+            words, qualifies = _trim_phrase(sent, q, sub, place=False)
+            head = words[-1]
+            if head.tokens[0].tag == "SN" and len(words) == 1:
+                continue  # a bare amount or date
+            role = _role_factor(q, head.particle)
+            if _is_award(_stem_tokens(head)):
+                award_fit = _award_fit(q, text[head.start : head.stem_end])
+                yield _Candidate(head.start, head.stem_end, award_fit * role)
+                continue
+            start, end = words[0].start, head.stem_end
+            if q.target:
+                fit = 0.95 if _matches_target(q, text[start:end], _stem_tokens(head)) else 0.35
+            else:
+                fit = 0.7 if text[start:end].endswith(_PROGRAMME_SUFFIXES) or qualifies else 0.45
+            if _in_quote(sent, start, end, part_only=True):
+                fit *= 0.6  # a piece of a quoted name: the whole name is the better answer
+            yield _Candidate(start, end, fit * role)
+
+
+def _target_sub_phrases(
+    sent: _Sentence, q: _Question, phrase: list[_Word]
+) -> Iterator[list[_Word]]:
+    """The phrase, plus its prefixes that end in the noun asked about: for "어느 부문",
+    "일자리 공시제 부문 대상" also offers "일자리 공시제 부문"."""
+    yield phrase
+    if q.target:
+        for j, word in enumerate(phrase[:-1]):
+            if _matches_target(q, sent.text[word.start : word.stem_end], _stem_tokens(word)):
+                yield phrase[: j + 1]
+
+
+def _stem_tokens(word: _Word) -> list[Token]:
+    return [t for t in word.tokens if t.start < word.stem_end]
+
+
+def _quoted_things(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    text = sent.text
+    for start, end in sent.quotes:
+        inner = text[start:end].strip()
+        inside = [t for t in sent.tokens if start <= t.start and _end(t) <= end]
+        if _matches_target(q, inner, inside) or _names_the_target(sent, q, start):
+            fit = 1.0
+        elif q.target:
+            fit = 0.5 if q.target in _AWARD_WORDS else 0.7
+        else:
+            fit = 0.9
+        after = next((t for t in sent.tokens if t.start > end), None)
+        particle = after.form if after is not None and after.tag.startswith("J") else ""
+        yield _Candidate(start, end, fit * _role_factor(q, particle))
+
+
+def _names_the_target(sent: _Sentence, q: _Question, quote_start: int) -> bool:
+    """Apposition: "고용지원시스템인 ‘자비스(Jobis)’", "전략 '3단계 드림패키지'" name the
+    noun right before the quote."""
+    if not q.target:
+        return False
+    before = [w for w in sent.words if w.end < quote_start]  # the mark itself is not a word
+    if not before or sent.text[before[-1].end : quote_start - 1].strip():
+        return False
+    word = before[-1]
+    return _matches_target(q, sent.text[word.start : word.stem_end], _stem_tokens(word))
+
+
+def _matches_target(q: _Question, text: str, tokens: Sequence[Token]) -> bool:
+    """Does a phrase end in the noun asked about, or one of its kind (사업 ~ 프로젝트)?
+    For 상, only real awards count (not the event "일자리대상")."""
+    if not q.target:
+        return False
+    if q.target in _AWARD_WORDS:
+        return _is_award(tokens)
+    if text.endswith(q.target):
+        return True
+    return any(q.target in kind and text.endswith(kind) for kind in _TARGET_CLASSES)
+
+
+def _is_award(tokens: Sequence[Token]) -> bool:
+    """Awards: "국무총리상", "최우수상", a lone "대상" — but not "일자리대상", the event's name."""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    nominal = [t for t in tokens if t.tag in _NOMINAL_TAGS]
+    return (last.form == "상" and len(nominal) >= 2) or (last.form == "대상" and len(nominal) == 1)
+
+
+def _award_fit(q: _Question, award: str) -> float:
+    if q.target in _AWARD_WORDS:
+        return 0.85 if award == "대상" else 1.0  # a lone 대상 may also mean "target"
+    return 0.3 if q.target else 0.6
+
+
+_BUILDERS = {
+    "amount": _amount_candidates,
+    "date": _date_candidates,
+    "person": _person_candidates,
+    "place": _place_candidates,
+    "thing": _thing_candidates,
+}

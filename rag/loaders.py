@@ -38,6 +38,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding.removesuffix("-sig")
         except UnicodeDecodeError:
             continue
+    for encoding in ("utf-8-sig", "cp949"):  # a truncated scrape or a stray bad byte
+        text = data.decode(encoding, errors="replace")
+        if text.count("\ufffd") <= max(1, len(text) // 200):
+            return text, encoding.removesuffix("-sig")
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
         raise UnreadableFile("cannot detect the text encoding")

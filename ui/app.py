@@ -1,0 +1,170 @@
+"""The chat page: Korean questions in, answers quoted from the articles out.
+
+The page knows nothing about the pipeline: it is given an ``ask(question, history)``
+function that returns the ``POST /api/ask`` JSON, so it can be served by the API process
+or pointed at anything else that speaks the contract. Everything taken from an article
+or a user is escaped before it goes into HTML.
+"""
+
+import html
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
+INTERNAL_ERROR = "답변 중 오류가 발생했습니다. 다시 시도해 주세요 (internal error)"
+TITLE = "기사 문답 · 한국어 뉴스 기사에서 답 찾기"
+EXAMPLES = [
+    "인천시는 일자리대상에서 무슨 상을 받았어?",
+    "부산시가 확보한 사업비는 얼마야?",
+    "그럼 의정부시는?",
+    "강원도는 몇 년 연속 수상했어?",
+    "화성에 사는 사람은 몇 명이야?",
+]
+
+#: Styles for the cards; passed to the page by whoever mounts it (Gradio 6 takes CSS there).
+CSS = """
+.rag-answer { display: flex; flex-direction: column; gap: 8px; }
+.rag-reply { font-size: 1.15rem; font-weight: 600; }
+.rag-abstain { color: #9a3412; }
+.rag-resolved, .rag-meta, .rag-label { font-size: 0.85rem; color: #6b7280; }
+.rag-card {
+  padding: 10px 14px; border-left: 4px solid #3b82f6; border-radius: 6px;
+  background: rgba(59, 130, 246, 0.07);
+}
+.rag-card.rag-related { border-left-color: #9ca3af; background: rgba(156, 163, 175, 0.1); }
+.rag-quote { margin-bottom: 6px; line-height: 1.6; }
+.rag-quote mark { background: #fde68a; color: #111827; padding: 0 2px; border-radius: 3px; }
+.rag-cite { font-size: 0.85rem; color: #4b5563; }
+.rag-cite code { font-size: 0.8rem; }
+.rag-error { color: #b91c1c; font-weight: 600; }
+"""
+
+
+def _text(value: Any) -> str:
+    """Escaped text on one line: newlines would end the HTML block inside Markdown."""
+    return html.escape(" ".join(str(value).split()))
+
+
+def _quote_html(source: dict[str, Any]) -> str:
+    """The quote with the answer span inside ``<mark>``, every piece escaped on its own."""
+    quote = source["quote"]
+    a, b = source.get("answer_start"), source.get("answer_end")
+    if a is None or b is None:
+        return _text(quote)
+    a, b = a - source["start"], b - source["start"]
+    if not 0 <= a < b <= len(quote):
+        return _text(quote)
+    pieces = [quote[:a], quote[a:b], quote[b:]]
+    # Keep the spaces around the span that whitespace-collapsing each piece would drop.
+    head = _text(pieces[0]) + (" " if pieces[0][-1:].isspace() else "")
+    tail = (" " if pieces[2][:1].isspace() else "") + _text(pieces[2])
+    return f"{head}<mark>{_text(pieces[1])}</mark>{tail}"
+
+
+def _card_html(source: dict[str, Any], related: bool) -> str:
+    meta = [_text(x) for x in (source.get("outlet"), source.get("date")) if x]
+    cite = " · ".join([f"<strong>{_text(source['title'])}</strong>", *meta,
+                       f"<code>{_text(source['doc_id'])}</code>"])
+    kind = "rag-card rag-related" if related else "rag-card"
+    return (f'<div class="{kind}"><div class="rag-quote">“{_quote_html(source)}”</div>'
+            f'<div class="rag-cite">— {cite}</div></div>')
+
+
+def render_answer_html(result: dict[str, Any]) -> str:
+    """One assistant message: the answer (or the abstention), then each source as a quote
+    card with the answer span highlighted. A single line, so Markdown leaves it alone."""
+    parts = ['<div class="rag-answer">']
+    resolved = result.get("resolved_question")
+    if resolved and resolved != result.get("question"):
+        parts.append(f'<div class="rag-resolved">이해한 질문: {_text(resolved)}</div>')
+    abstained = bool(result.get("abstained"))
+    if abstained:
+        parts.append(f'<div class="rag-reply rag-abstain">{NOT_FOUND}</div>')
+    else:
+        parts.append(f'<div class="rag-reply">{_text(result.get("answer") or "")}</div>')
+    timing = result.get("timings_ms", {}).get("total")
+    meta = f"신뢰도 {float(result.get('confidence', 0.0)):.2f}"
+    if timing is not None:
+        meta += f" · {float(timing) / 1000:.1f}초"
+    parts.append(f'<div class="rag-meta">{meta}</div>')
+    sources = result.get("sources") or []
+    if sources:
+        label = "관련 문단 (답은 아님)" if abstained else "출처"
+        parts.append(f'<div class="rag-label">{label}</div>')
+        parts.extend(_card_html(s, related=abstained) for s in sources)
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_error_html(message: str) -> str:
+    return f'<div class="rag-error">⚠️ {_text(message)}</div>'
+
+
+Messages = list[dict[str, str]]
+
+
+def build_ui(
+    ask: Callable[[str, list[str]], dict[str, Any]], api_docs_url: str | None = None
+) -> gr.Blocks:
+    """The chat page. ``ask(question, earlier_questions)`` returns the API's answer JSON
+    and raises ``ValueError`` with a user-facing message for a refused question."""
+
+    def respond(question: str, messages: Messages, asked: list[str]
+                ) -> tuple[str, Messages, list[str]]:
+        question = (question or "").strip()
+        shown = html.escape(question) if question else "(빈 질문)"
+        messages = [*messages, {"role": "user", "content": shown}]
+        try:
+            if not question:
+                raise ValueError("질문을 입력해 주세요 (please type a question)")
+            reply = render_answer_html(ask(question, asked))
+            asked = [*asked, question]
+        except ValueError as exc:  # refused question: the message is meant for the user
+            reply = render_error_html(str(exc))
+        except Exception:  # never show a stack trace in the chat
+            log.exception("answering %r failed", question)
+            reply = render_error_html(INTERNAL_ERROR)
+        return "", [*messages, {"role": "assistant", "content": reply}], asked
+
+    def clear() -> tuple[str, Messages, list[str]]:
+        return "", [], []
+
+    with gr.Blocks(title="기사 문답", analytics_enabled=False) as demo:
+        intro = ("뉴스 기사에 대해 한국어로 물어보세요. 답은 기사 문장을 그대로 인용하고, "
+                 "기사에 없는 내용이면 **“문서에서 답을 찾을 수 없습니다”** 라고 답합니다. "
+                 "앞 질문에 이어서 “그럼 부산은?” 처럼 물어도 됩니다.")
+        if api_docs_url:
+            intro += f"\n\n개발자용: [JSON API 문서]({api_docs_url})"
+        gr.Markdown(f"# {TITLE}\n{intro}")
+        chatbot = gr.Chatbot(
+            label="대화",
+            show_label=False,
+            height=680,
+            placeholder="아래에 질문을 입력하거나 예시 질문을 눌러 보세요.",
+            latex_delimiters=[],
+            buttons=["copy"],
+            feedback_options=None,
+        )
+        asked = gr.State([])
+        with gr.Row():
+            box = gr.Textbox(
+                placeholder="예: 부산시가 확보한 사업비는 얼마야?",
+                show_label=False,
+                scale=8,
+                max_lines=3,
+                elem_id="question",
+            )
+            send = gr.Button("질문하기", variant="primary", scale=1, elem_id="send")
+        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[box],
+                    label="예시 질문 (누르면 입력됩니다)")
+        reset = gr.Button("대화 지우기", variant="secondary", size="sm", elem_id="clear")
+
+        box.submit(respond, [box, chatbot, asked], [box, chatbot, asked])
+        send.click(respond, [box, chatbot, asked], [box, chatbot, asked])
+        reset.click(clear, None, [box, chatbot, asked])
+    return demo
