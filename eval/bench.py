@@ -186,8 +186,10 @@ def korquad_questions(path: Path) -> list[tuple[str, str]]:
 def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
     """In the child process: load the model, build one index from scratch, report."""
     started = time.perf_counter()
-    settings = korquad_settings(index_dir) if corpus == "korquad" else Settings(
-        corpus_dir=SEEDS_DIR, index_dir=index_dir
+    settings = (
+        korquad_settings(index_dir)
+        if corpus == "korquad"
+        else Settings(corpus_dir=SEEDS_DIR, index_dir=index_dir)
     )
     embedder = Embedder(settings, show_progress=False)
     load_s = time.perf_counter() - started
@@ -216,8 +218,16 @@ def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]
 def run_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
     """Build in a fresh subprocess so peak memory is measured per build."""
     log(f"building the {corpus} index in a subprocess ({index_dir})")
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", corpus,
-           "--index-dir", str(index_dir), "--korquad", str(korquad)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        corpus,
+        "--index-dir",
+        str(index_dir),
+        "--korquad",
+        str(korquad),
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -225,7 +235,7 @@ def run_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
         sys.stderr.write(proc.stderr)
         raise RuntimeError(f"{corpus} build failed with exit code {proc.returncode}")
     line = next(ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith(RESULT_TAG))
-    result = json.loads(line[len(RESULT_TAG):])
+    result = json.loads(line[len(RESULT_TAG) :])
     result["process_s"] = wall
     # Largest of all children so far; equals this child's peak when it is the largest.
     result["children_maxrss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -242,13 +252,32 @@ def warm_embed_rate(pipeline: Pipeline, limit: int = 256) -> float:
 
 
 def print_build(title: str, result: dict[str, float], warm_rate: float) -> None:
-    headers = ["docs", "passages", "mean passage (chars)", "model load (s)", "build (s)",
-               "embed (s)", "embed (passages/s)", "warm re-embed (passages/s)",
-               "RSS after model load (MiB)", "peak RSS (MiB)", "subprocess wall (s)"]
-    row = [int(result["documents"]), int(result["passages"]), result["passage_chars"],
-           result["model_load_s"], result["build_s"], result["embed_s"],
-           result["embedded"] / max(result["embed_s"], 1e-9), warm_rate,
-           result["rss_after_model_mib"], result["peak_rss_mib"], result["process_s"]]
+    headers = [
+        "docs",
+        "passages",
+        "mean passage (chars)",
+        "model load (s)",
+        "build (s)",
+        "embed (s)",
+        "embed (passages/s)",
+        "warm re-embed (passages/s)",
+        "RSS after model load (MiB)",
+        "peak RSS (MiB)",
+        "subprocess wall (s)",
+    ]
+    row = [
+        int(result["documents"]),
+        int(result["passages"]),
+        result["passage_chars"],
+        result["model_load_s"],
+        result["build_s"],
+        result["embed_s"],
+        result["embedded"] / max(result["embed_s"], 1e-9),
+        warm_rate,
+        result["rss_after_model_mib"],
+        result["peak_rss_mib"],
+        result["process_s"],
+    ]
     print_table(f"{title}; {load_note()}", headers, [row])
 
 
@@ -273,8 +302,9 @@ def latency_rows(pipeline: Pipeline, questions: Sequence[str]) -> list[list[obje
     for name, fn in (("search", pipeline.search), ("ask", pipeline.ask)):
         log(f"timing {name} over {len(questions)} questions")
         samples = time_calls(fn, questions)
-        rows.append([f"Pipeline.{name}", len(samples), *percentiles(samples),
-                     float(np.mean(samples))])
+        rows.append(
+            [f"Pipeline.{name}", len(samples), *percentiles(samples), float(np.mean(samples))]
+        )
     return rows
 
 
@@ -286,15 +316,17 @@ def part_seeds(args: argparse.Namespace) -> None:
         result = run_build("seeds", Path(tmp), args.korquad)
         settings = Settings(corpus_dir=SEEDS_DIR, index_dir=Path(tmp))
         pipeline = Pipeline.load(settings, show_progress=False)
-        print_build("seeds: full rebuild of seeds/ (fresh subprocess)", result,
-                    warm_embed_rate(pipeline))
+        print_build(
+            "seeds: full rebuild of seeds/ (fresh subprocess)", result, warm_embed_rate(pipeline)
+        )
         with open(QUESTIONS, encoding="utf-8") as f:
             questions = [json.loads(line)["question"] for line in f if line.strip()]
         questions = questions[: args.queries]
         print_table(
             f"seeds: warm query latency ({len(pipeline.index.passages)} passages, "
             f"mode {settings.mode}, k={settings.top_k}, {WARMUP} warm-up calls); {load_note()}",
-            LATENCY_HEADERS, latency_rows(pipeline, questions),
+            LATENCY_HEADERS,
+            latency_rows(pipeline, questions),
         )
 
 
@@ -307,30 +339,40 @@ def part_korquad(args: argparse.Namespace) -> None:
         pipeline = Pipeline(settings, embedder, index, HybridRetriever(index, embedder, settings))
         print_build(
             f"korquad: KorQuAD 1.0 dev paragraphs, chunk_chars={KORQUAD_CHUNK_CHARS:,} "
-            "(fresh subprocess)", result, warm_embed_rate(pipeline),
+            "(fresh subprocess)",
+            result,
+            warm_embed_rate(pipeline),
         )
         sample = random.Random(SEED).sample(korquad_questions(args.korquad), args.queries)
         questions = [q for q, _ in sample]
         rows = latency_rows(pipeline, questions)
         hits = sum(
-            any(hit.passage.doc_id == gold for hit in pipeline.search(q))
-            for q, gold in sample
+            any(hit.passage.doc_id == gold for hit in pipeline.search(q)) for q, gold in sample
         )
         print_table(
             f"korquad: warm query latency ({len(index.passages)} passages, "
             f"{len(questions)} sampled questions, mode {settings.mode}, k={settings.top_k}; "
             f"sanity: gold paragraph in top {settings.top_k} for {hits / len(sample):.1%}); "
             f"{load_note()}",
-            LATENCY_HEADERS, rows,
+            LATENCY_HEADERS,
+            rows,
         )
 
 
 # --------------------------------------------------------------------- FAISS scaling
 
 
-def synthetic_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` random unit vectors (float32, dim ``DIM``), normalised in place."""
-    vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+def synthetic_vectors(n: int, rng: np.random.Generator, latent_dim: int = 0) -> np.ndarray:
+    """``n`` random unit vectors (float32, dim ``DIM``): uniform on the sphere, or with
+    ``latent_dim`` > 0 drawn from a random ``latent_dim``-dimensional subspace plus a little
+    noise (closer to real embeddings, whose neighbourhoods are not pure noise)."""
+    if latent_dim:
+        basis = rng.standard_normal((latent_dim, DIM), dtype=np.float32)
+        vectors = rng.standard_normal((n, latent_dim), dtype=np.float32) @ basis
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors += 0.02 * rng.standard_normal((n, DIM), dtype=np.float32)
+    else:
+        vectors = rng.standard_normal((n, DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors
 
@@ -343,15 +385,23 @@ def perturbed_queries(vectors: np.ndarray, count: int, rng: np.random.Generator)
     return np.ascontiguousarray(queries, dtype=np.float32)
 
 
-def single_query_latency(index: faiss.Index, queries: np.ndarray, k: int) -> list[float]:
-    """Milliseconds per one-query search, after a few warm-up searches."""
-    for q in queries[:WARMUP]:
-        index.search(q[None, :], k)
-    samples = []
-    for q in queries:
-        started = time.perf_counter()
-        index.search(q[None, :], k)
-        samples.append((time.perf_counter() - started) * 1000)
+def single_query_latency(
+    index: faiss.Index, queries: np.ndarray, k: int, threads: int | None = None
+) -> list[float]:
+    """Milliseconds per one-query search, after a few warm-up searches; ``threads`` sets
+    FAISS's OpenMP threads for the measurement (None: its default)."""
+    default = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads or default)
+    try:
+        for q in queries[:WARMUP]:
+            index.search(q[None, :], k)
+        samples = []
+        for q in queries:
+            started = time.perf_counter()
+            index.search(q[None, :], k)
+            samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        faiss.omp_set_num_threads(default)
     return samples
 
 
@@ -372,16 +422,16 @@ def index_params(index: faiss.Index) -> str:
 def part_scaling(args: argparse.Namespace) -> None:
     rows: list[list[object]] = []
     k = 10
+    threads = faiss.omp_get_max_threads()
     for n in args.sizes:
         rng = np.random.default_rng(SEED)
         log(f"n={n:,}: generating vectors")
-        vectors = synthetic_vectors(n, rng)
+        vectors = synthetic_vectors(n, rng, args.latent_dim)
         queries = perturbed_queries(vectors, args.scaling_queries, rng)
         exact: np.ndarray | None = None
         for kind in args.kinds:
             if kind == "hnsw" and n > args.max_hnsw:
-                rows.append([n, kind, f"skipped (> --max-hnsw {args.max_hnsw:,})",
-                             *["-"] * 7])
+                rows.append([n, kind, f"skipped (> --max-hnsw {args.max_hnsw:,})", *["-"] * 9])
                 continue
             log(f"n={n:,}: building {kind}")
             started = time.perf_counter()
@@ -390,24 +440,58 @@ def part_scaling(args: argparse.Namespace) -> None:
             size_mib = faiss.serialize_index(index).nbytes / MiB
             log(f"n={n:,}: {kind} built in {build_s:.1f} s; timing searches")
             samples = single_query_latency(index, queries, k)
+            one_thread = single_query_latency(index, queries, k, threads=1)
             _, found = index.search(queries, k)
             if exact is None:  # the flat index comes first: it is the ground truth
-                exact = found if kind == "flat" else make_dense_index(vectors, "flat").search(
-                    queries, k)[1]
+                exact = (
+                    found
+                    if kind == "flat"
+                    else make_dense_index(vectors, "flat").search(queries, k)[1]
+                )
             self_hit = float(np.mean(found[:, 0] == exact[:, 0]))
             p50, p95, p99 = percentiles(samples)
-            rows.append([n, kind, index_params(index), build_s, size_mib, p50, p95, p99,
-                         recall_at_k(found, exact), self_hit])
+            p50_1, p95_1, _ = percentiles(one_thread)
+            rows.append(
+                [
+                    n,
+                    kind,
+                    index_params(index),
+                    build_s,
+                    size_mib,
+                    p50,
+                    p95,
+                    p99,
+                    p50_1,
+                    p95_1,
+                    recall_at_k(found, exact),
+                    self_hit,
+                ]
+            )
             del index
             gc.collect()
         del vectors
         gc.collect()
+    shape = (
+        f"rank-{args.latent_dim} subspace + noise" if args.latent_dim else "uniform on the sphere"
+    )
     print_table(
-        f"scaling: FAISS on synthetic unit vectors (dim {DIM}, float32, uniform on the sphere, "
-        f"seed {SEED}); {args.scaling_queries} single-vector queries (corpus vector + noise), "
-        f"k={k}; recall vs IndexFlatIP; {load_note()}",
-        ["passages", "index", "params", "build (s)", "serialized size (MiB)", "p50 (ms)",
-         "p95 (ms)", "p99 (ms)", f"recall@{k}", "top-1 = exact top-1"],
+        f"scaling: FAISS on synthetic unit vectors (dim {DIM}, float32, {shape}, seed {SEED}); "
+        f"{args.scaling_queries} single-vector queries (corpus vector + noise), k={k}; "
+        f"recall vs IndexFlatIP; {load_note()}",
+        [
+            "passages",
+            "index",
+            "params",
+            "build (s)",
+            "serialized size (MiB)",
+            f"p50 (ms) {threads} thr",
+            f"p95 (ms) {threads} thr",
+            f"p99 (ms) {threads} thr",
+            "p50 (ms) 1 thr",
+            "p95 (ms) 1 thr",
+            f"recall@{k}",
+            "top-1 = exact top-1",
+        ],
         rows,
     )
     if args.bm25_docs:
@@ -438,8 +522,14 @@ def bm25_scaling(n_docs: int, n_queries: int) -> None:
     print_table(
         f"scaling: bm25s on synthetic docs ({doc_len} Zipf terms each, vocabulary {vocab:,}); "
         f"{n_queries} queries of 5 terms; {load_note()}",
-        ["docs", "index (s)", "get_scores p50 (ms)", "get_scores p95 (ms)",
-         "+ argsort p50 (ms)", "+ argsort p95 (ms)"],
+        [
+            "docs",
+            "index (s)",
+            "get_scores p50 (ms)",
+            "get_scores p95 (ms)",
+            "+ argsort p50 (ms)",
+            "+ argsort p95 (ms)",
+        ],
         [[n_docs, build_s, *percentiles(scores_ms)[:2], *percentiles(ranked_ms)[:2]]],
     )
 
@@ -450,17 +540,41 @@ def bm25_scaling(n_docs: int, n_queries: int) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=["seeds", "korquad", "scaling", "all"], default="all")
-    parser.add_argument("--sizes", default="10000,100000,1000000",
-                        help="comma-separated corpus sizes for --part scaling")
-    parser.add_argument("--kinds", default="flat,hnsw,ivf",
-                        help="FAISS index types for --part scaling (flat is the reference)")
-    parser.add_argument("--max-hnsw", type=int, default=10**9,
-                        help="skip HNSW above this many vectors (its build is slow)")
-    parser.add_argument("--queries", type=int, default=300,
-                        help="questions timed (KorQuAD sample size; seeds uses at most this)")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="comma-separated corpus sizes for --part scaling",
+    )
+    parser.add_argument(
+        "--kinds",
+        default="flat,hnsw,ivf",
+        help="FAISS index types for --part scaling (flat is the reference)",
+    )
+    parser.add_argument(
+        "--max-hnsw",
+        type=int,
+        default=10**9,
+        help="skip HNSW above this many vectors (its build is slow)",
+    )
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=300,
+        help="questions timed (KorQuAD sample size; seeds uses at most this)",
+    )
     parser.add_argument("--scaling-queries", type=int, default=200)
-    parser.add_argument("--bm25-docs", type=int, default=100_000,
-                        help="synthetic docs for the bm25s latency table (0 skips it)")
+    parser.add_argument(
+        "--latent-dim",
+        type=int,
+        default=0,
+        help="scaling vectors from a random subspace of this rank (0: uniform)",
+    )
+    parser.add_argument(
+        "--bm25-docs",
+        type=int,
+        default=100_000,
+        help="synthetic docs for the bm25s latency table (0 skips it)",
+    )
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
     parser.add_argument("--child", choices=["seeds", "korquad"], help=argparse.SUPPRESS)
     parser.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)

@@ -159,7 +159,7 @@ def classify_question(question: str) -> QuestionType:
 
 
 def _topic_noun(question: str) -> str:
-    """ "인원" in "자격증을 딴 인원은?", "고용률" in "여성 고용률(15~64세)은?"; "" if none."""
+    """The topic noun of an elliptical question: 인원 in "자격증을 딴 인원은?"; "" if none."""
     core = re.sub(r"\([^)]*\)", "", question).strip().rstrip("?？!. ")
     match = _TOPIC_NOUN_RE.search(core)
     return match.group(1) if match else ""
@@ -231,15 +231,19 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
         return None
     texts = [sentence[c.start : c.end] for c in candidates]
     anchors = _anchor_spans(sent, q)
-    best: Span | None = None
     asked = re.sub(r"\s+", "", question)
-    for candidate, text, terms in zip(candidates, texts, content_terms_batch(texts), strict=True):
-        if _repeats(terms, q) or re.sub(r"\s+", "", text) in asked:
-            continue  # never answer with the question's own words
-        score = candidate.fit * (0.6 + 0.4 * _proximity(anchors, candidate))
-        if best is None or score > best.score:
-            best = Span(candidate.start, candidate.end, text, round(min(score, 1.0), 4))
-    return best
+    scored = [
+        (candidate.fit * (0.6 + 0.4 * _proximity(anchors, candidate)), -i, candidate, text)
+        for i, (candidate, text, terms) in enumerate(
+            zip(candidates, texts, content_terms_batch(texts), strict=True)
+        )
+        # never answer with the question's own words
+        if not _repeats(terms, q) and re.sub(r"\s+", "", text) not in asked
+    ]
+    if not scored:
+        return None
+    score, _, best, text = max(scored)  # ties go to the earlier candidate
+    return Span(best.start, best.end, text, round(min(score, 1.0), 4))
 
 
 # --- question analysis -------------------------------------------------------------------
@@ -350,6 +354,7 @@ def _end(token: Token) -> int:
 
 
 def _make_word(tokens: Sequence[Token]) -> _Word:
+    """A word and its nominal head: "사업비를" → 사업비, "8500만원을" → 8500만원."""
     stem_end, n, previous = tokens[0].start, 0, ""
     for token in tokens:
         counter = token.tag == "NNB" and previous in ("SN", "NR")
@@ -385,6 +390,7 @@ def _clean(sentence: str, candidate: _Candidate) -> _Candidate | None:
 
 
 def _strip_region(term: str) -> str:
+    """Drop a region suffix ("인천광역시", "인천시" → "인천") so the forms still match."""
     for suffix in _REGION_SUFFIXES:
         if term.endswith(suffix) and len(term) - len(suffix) >= 2:
             return term[: -len(suffix)]
@@ -729,7 +735,7 @@ def _title_after(sent: _Sentence, idx: int) -> tuple[int, str] | None:
 
 
 def _title_before(sent: _Sentence, idx: int) -> bool:
-    """ "(시장 유정복)", "장관 이정식": a title word right before the name."""
+    """A title word right before the name: "(시장 유정복)", "장관 이정식"."""
     if idx == 0:
         return False
     text, before = sent.text, sent.words[idx - 1]

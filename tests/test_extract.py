@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.extract import Span, classify_question, extract_span
+from rag.extract import QuestionType, Span, classify_question, extract_span
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 
@@ -214,7 +214,7 @@ def _answer(question: str, sentence: str) -> str | None:
         ("부산시가 받은 상은?", "thing"),
     ],
 )
-def test_classify_question(question: str, expected: str) -> None:
+def test_classify_question(question: str, expected: QuestionType) -> None:
     assert classify_question(question) == expected
 
 
@@ -416,8 +416,8 @@ def test_quoted_name_already_in_the_question_is_skipped() -> None:
         ("사업비는 얼마인가?", "other"),
     ],
 )
-def test_reason_and_other_want_a_sentence(question: str, qtype: str | None) -> None:
-    assert extract_span(question, BUSAN_FUND, qtype) is None  # type: ignore[arg-type]
+def test_reason_and_other_want_a_sentence(question: str, qtype: QuestionType | None) -> None:
+    assert extract_span(question, BUSAN_FUND, qtype) is None
 
 
 @pytest.mark.parametrize(
@@ -429,7 +429,7 @@ def test_reason_and_other_want_a_sentence(question: str, qtype: str | None) -> N
         ("어디서 하나?", "place"),
     ],
 )
-def test_no_candidate_of_the_right_kind(question: str, qtype: str) -> None:
+def test_no_candidate_of_the_right_kind(question: str, qtype: QuestionType) -> None:
     assert extract_span(question, UIJEONGBU_PLANS) is None
     assert classify_question(question) == qtype
 
@@ -468,7 +468,7 @@ def _seed_sentences() -> list[str]:
     return [s for line in lines for s in re.split(r"(?<=다\.)\s+", line) if len(s) > 5]
 
 
-_GENERIC_QUESTIONS = {
+_GENERIC_QUESTIONS: dict[QuestionType, str] = {
     "amount": "얼마인가?",
     "date": "언제인가?",
     "person": "누구인가?",
@@ -483,7 +483,7 @@ def test_offsets_invariant_over_a_whole_article() -> None:
     found = 0
     for sentence in sentences:
         for qtype, question in _GENERIC_QUESTIONS.items():
-            span = extract_span(question, sentence, qtype)  # type: ignore[arg-type]
+            span = extract_span(question, sentence, qtype)
             if span is None:
                 continue
             found += 1
