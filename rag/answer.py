@@ -30,6 +30,10 @@ _QUESTION_WORDS = {
 }
 
 
+#: Question types answered by a whole sentence rather than a span.
+_SENTENCE_TYPES = ("reason", "other")
+
+
 def canonical(term: str) -> str:
     return _PLACE_SUFFIX.sub("", term) if len(term) >= 3 else term
 
@@ -124,7 +128,7 @@ class ExtractiveAnswerer:
     """Sentence selection (dense + lexical + entity match), span extraction, abstention."""
 
     #: Below this sentence score the system says the documents do not hold the answer.
-    threshold = 0.42
+    threshold = 0.40
     #: Other documents' sentences this close to the best one are cited as support.
     support_ratio = 0.9
 
@@ -137,7 +141,6 @@ class ExtractiveAnswerer:
             df.update({canonical(t) for t in terms})
         self._df = df
         self._n = max(1, len(index.terms))
-        self._doc_terms: dict[str, set[str]] = {}
 
     def _idf(self, term: str) -> float:
         return math.log(1 + (self._n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
@@ -149,16 +152,6 @@ class ExtractiveAnswerer:
             for q, v in zip(missing, vectors, strict=True):
                 self._vectors[(q.doc_id, q.start, q.end)] = v
         return np.stack([self._vectors[(q.doc_id, q.start, q.end)] for q in quotes])
-
-    def _document_terms(self, doc_id: str) -> set[str]:
-        if doc_id not in self._doc_terms:
-            self._doc_terms[doc_id] = {
-                canonical(t)
-                for passage, terms in zip(self.index.passages, self.index.terms, strict=True)
-                if passage.doc_id == doc_id
-                for t in terms
-            }
-        return self._doc_terms[doc_id]
 
     @staticmethod
     def quotes(hits: list[Hit]) -> list[Quote]:
@@ -176,31 +169,41 @@ class ExtractiveAnswerer:
 
     def score(self, question: str, qtype: QuestionType, query_vector: np.ndarray,
               quotes: list[Quote]) -> list[Scored]:
+        """Rank sentences by how well they answer: meaning (dense), the question's
+        content words (IDF-weighted), a span of the asked-for kind, retrieval rank; a
+        sentence whose passage lacks a place, name or year the question names is unlikely
+        to be about the same thing."""
         q_terms = _terms(question)
         weights = {t: self._idf(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
         entities = question_entities(question)
         dense = self._sentence_vectors(quotes) @ query_vector
+        passage_terms = {
+            p.passage_id: {canonical(t) for t in terms}
+            for p, terms in zip(self.index.passages, self.index.terms, strict=True)
+            if p.passage_id in {q.passage_id for q in quotes}
+        }
         scored = []
         for quote, sim in zip(quotes, dense, strict=True):
             s_terms = _terms(quote.text)
-            title_terms = _terms(self.index.documents[quote.doc_id].title)
+            context = passage_terms.get(quote.passage_id, set())
             lexical = sum(
-                w * (1.0 if t in s_terms else 0.5 if t in title_terms else 0.0)
+                w * (1.0 if t in s_terms else 0.5 if t in context else 0.0)
                 for t, w in weights.items()
             ) / total
-            doc_terms = self._document_terms(quote.doc_id) | title_terms
-            missing = [e for e in entities if e not in doc_terms and e not in s_terms]
+            missing = [e for e in entities if e not in context and e not in s_terms]
             span = extract_span(question, quote.text, qtype)
-            fit = span.score if span is not None else (0.5 if qtype in ("reason", "other") else 0.0)
             value = (
                 0.45 * float(np.clip((sim - 0.75) / 0.15, 0.0, 1.0))
-                + 0.35 * lexical
-                + 0.10 * fit
-                + 0.10 / (1 + quote.rank)
+                + 0.40 * lexical
+                + 0.15 / (1 + quote.rank)
             )
+            if qtype in _SENTENCE_TYPES:
+                value *= 0.8
+            else:  # the question wants an amount, a date, a name…: does this sentence have one?
+                value *= 0.35 + 0.65 * (span.score if span is not None else 0.0)
             if missing:
-                value *= 0.4 ** len(missing)
+                value *= 0.5 ** len(missing)
             scored.append(Scored(quote, value, span))
         scored.sort(key=lambda s: -s.score)
         return scored

@@ -128,7 +128,10 @@ _TARGET_CLASSES = (
 )
 _AWARD_WORDS = frozenset({"대상", "상"})
 _PERSON_NOUNS = _names("사람 인물 담당자 주인공")
-_AMOUNT_NOUNS = _names("수 인원 규모 금액 액수 사업비 예산 국비 비율 비중 명수 개수 건수 수치 세입")
+_AMOUNT_NOUNS = _names(
+    "수 인원 규모 금액 액수 사업비 예산 국비 비율 비중 명수 개수 건수 수치 세입 비용 돈 상금 "
+    "지원금 매출 매출액 인센티브"
+)
 _DATE_NOUNS = _names("시점 날짜 날 해 연도 년도 시기 기간 일시 때")
 _PLACE_NOUNS = _names("곳 장소 지역 시군 도시 위치 나라")
 # One pattern per kind of quote mark, so a name quoted inside a quoted speech is found too.

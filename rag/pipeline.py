@@ -98,5 +98,7 @@ class Pipeline:
                 f"settings {sorted(overrides)} change the index; evaluate them with "
                 "--index-dir pointing at an index built with them"
             )
-        return Pipeline(settings, self.embedder, self.index,
-                        HybridRetriever(self.index, self.embedder, settings), self.update)
+        pipeline = Pipeline(settings, self.embedder, self.index,
+                            HybridRetriever(self.index, self.embedder, settings), self.update)
+        pipeline.answerer = self.answerer  # shares its cache of sentence vectors
+        return pipeline
