@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.embedder import Embedder
 from rag.extract import QuestionType, Span, classify_question, extract_span
-from rag.index import CorpusIndex
+from rag.index import CorpusIndex, DocumentInfo
 from rag.korean import get_kiwi
 from rag.retrieval import Hit
 from rag.tokenization import content_terms
@@ -32,6 +32,26 @@ _QUESTION_WORDS = {
 
 #: Question types answered by a whole sentence rather than a span.
 _SENTENCE_TYPES = ("reason", "other")
+
+
+# Questions about the article itself — who wrote it, when, which outlet — are answered
+# from its byline or copyright line rather than from its body.
+_ABOUT_ARTICLE = re.compile(r"기사|기자(?!회견)|매체|언론|신문|보도|게재|승인|작성|출처")
+_ASKS_REPORTER = re.compile(r"기자(?!회견)|쓴 사람|작성자|작성한 사람|누가 썼")
+_ASKS_OUTLET = re.compile(r"매체|언론사?|신문사|출처|어디(?:서|에서)?\s*보도|보도한 곳")
+
+
+def article_field(question: str, qtype: QuestionType) -> str | None:
+    """"reporter", "date" or "outlet" when the question asks about the article itself."""
+    if not _ABOUT_ARTICLE.search(question):
+        return None
+    if qtype == "date":
+        return "date"
+    if _ASKS_REPORTER.search(question) and qtype in ("person", "thing", "other"):
+        return "reporter"
+    if _ASKS_OUTLET.search(question):
+        return "outlet"
+    return None
 
 
 def canonical(term: str) -> str:
@@ -217,6 +237,22 @@ class ExtractiveAnswerer:
         scored = self.score(question, qtype, query_vector, quotes) if quotes else []
         best = scored[0] if scored else None
         confidence = min(1.0, best.score) if best else 0.0
+        field_name = article_field(question, qtype)
+        if best is not None and field_name is not None:
+            info = self.index.documents[best.quote.doc_id]
+            # The body names the article's subject; its byline answers the question.
+            if field_name in info.evidence and best.score >= self.threshold / 2:
+                source = self._evidence_source(info, field_name, best.score)
+                offset = source.start
+                return Answer(
+                    question=question,
+                    answer=source.quote[source.answer_start - offset : source.answer_end - offset],  # type: ignore[operator]
+                    abstained=False,
+                    confidence=confidence,
+                    sources=[source],
+                    question_type=qtype,
+                    timings_ms={"answer": (time.perf_counter() - started) * 1000},
+                )
         abstained = best is None or best.score < self.threshold
         if abstained:
             chosen = self._related(scored)
@@ -250,6 +286,23 @@ class ExtractiveAnswerer:
             if len(out) == limit:
                 break
         return out
+
+    @staticmethod
+    def _evidence_source(info: DocumentInfo, field_name: str, score: float) -> Source:
+        line_start, line_end, start, end, line = info.evidence[field_name]
+        return Source(
+            doc_id=info.doc_id,
+            title=info.title,
+            outlet=info.outlet,
+            date=info.date,
+            passage_id=f"{info.doc_id}#{field_name}",
+            quote=line,
+            start=line_start,
+            end=line_end,
+            answer_start=start,
+            answer_end=end,
+            score=score,
+        )
 
     def _source(self, s: Scored, with_span: bool) -> Source:
         info = self.index.documents[s.quote.doc_id]

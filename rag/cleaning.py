@@ -58,6 +58,9 @@ class CleanDocument:
     reporter: str | None = None
     #: Runs of adjacent body paragraphs; each paragraph is a (start, end) span of ``text``.
     blocks: list[list[tuple[int, int]]] = field(default_factory=list)
+    #: Where each metadata value was read: field → (line start, line end, value start,
+    #: value end), so "who wrote this?" can be answered with a verbatim quote.
+    evidence: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -91,9 +94,12 @@ def _is_body_start(line: str, min_chars: int) -> bool:
     )
 
 
-def _outlet_from_copyright(line: str) -> str | None:
+def _outlet_in_copyright(line: str) -> tuple[int, int] | None:
     match = _OUTLET_IN_COPYRIGHT.search(line)
-    return (match.group(1) or match.group(2)) if match else None
+    if match is None:
+        return None
+    group = 1 if match.group(1) else 2
+    return match.start(group), match.end(group)
 
 
 def clean(source: SourceFile) -> CleanDocument:
@@ -109,19 +115,27 @@ def clean(source: SourceFile) -> CleanDocument:
     seen: set[str] = set()
     kept: list[tuple[int, int] | None] = []  # None marks a dropped line (breaks a block)
 
-    def note_byline(line: str) -> None:
-        if doc.date is None and (m := _DATE.search(line)):
-            doc.date = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-        if doc.reporter is None and (m := _REPORTER.search(line)):
-            doc.reporter = re.sub(r"\s+", "", m.group(1))
+    def note(name: str, value: str, line: tuple[int, int], start: int, end: int) -> None:
+        if getattr(doc, name) is None:
+            setattr(doc, name, value)
+            doc.evidence[name] = (*line, start, end)
+
+    def note_byline(start: int, end: int) -> None:
+        line = text[start:end]
+        if m := _DATE.search(line):
+            iso = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            note("date", iso, (start, end), start + m.start(), start + m.end())
+        if m := _REPORTER.search(line):
+            name = re.sub(r"\s+", "", m.group(1))
+            note("reporter", name, (start, end), start + m.start(1), start + m.end(1))
 
     for s, e, line in lines[:body_start]:  # header: title, outlet, byline, captions
         if not line or _is_furniture(line):
             continue
         if _BYLINE_HINT.search(line) and (_DATE.search(line) or _REPORTER.search(line)):
-            note_byline(line)
-        elif _OUTLET_LINE.match(line) and doc.outlet is None:
-            doc.outlet = line
+            note_byline(s, e)
+        elif _OUTLET_LINE.match(line):
+            note("outlet", line, (s, e), s, e)
         elif credit := _PHOTO_CREDIT.search(line):
             # A caption: keep its first copy as body text, without the photo credit.
             key = _key(line)
@@ -139,13 +153,15 @@ def clean(source: SourceFile) -> CleanDocument:
         if _END_MARKERS.match(line):
             break
         if _COPYRIGHT.search(line) and _NO_REUSE.search(line) and len(line) < 120:
-            doc.outlet = _outlet_from_copyright(line) or doc.outlet
+            if found := _outlet_in_copyright(line):
+                doc.outlet = None  # the copyright line is the surest source
+                note("outlet", line[found[0] : found[1]], (s, e), s + found[0], s + found[1])
             break
         if _is_furniture(line):
             kept.append(None)
             continue
         if _BYLINE_LINE.match(line):
-            note_byline(line)  # a closing "홍길동 기자 email" line
+            note_byline(s, e)  # a closing "홍길동 기자 email" line
             kept.append(None)
             continue
         key = _key(line)
@@ -155,9 +171,10 @@ def clean(source: SourceFile) -> CleanDocument:
         seen.add(key)
         # Trimmed text must not end up inside a passage, so a trimmed line stands alone.
         if dateline := _DATELINE.match(line):
-            doc.outlet = doc.outlet or dateline.group(1).strip()
+            bracket = (s, s + len(dateline.group(0).rstrip()))
+            note("outlet", dateline.group(1), bracket, s + dateline.start(1), s + dateline.end(1))
             if dateline.group(2):
-                note_byline(dateline.group(2))
+                note_byline(*bracket)
             s += dateline.end()
             kept.append(None)
         if credit := _PHOTO_CREDIT.search(text[s:e]):

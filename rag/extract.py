@@ -29,7 +29,7 @@ _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"왜|어째서|이유|까닭|원인|(?:무엇|뭐) 때문")),
     ("other", re.compile(r"어떻게|방법")),
     ("amount", re.compile(r"몇\s*(?:년간|년\s*동안|년\s*연속|년째|개월)")),
-    ("date", re.compile(r"언제|며칠|몇\s*(?:년|월|일|시)|날짜|시기|연도|일시|어느\s*(?:날|기간)")),
+    ("date", re.compile(r"언제|며칠|몇\s*(?:년|월|일|시|세기)|날짜|시기|연도|일시|어느\s*(?:날|기간)")),
     ("amount", re.compile(r"얼마|몇|금액|액수|규모|비율|비중|퍼센트|%")),
     ("person", re.compile(r"누구|누가|누굴|어느\s*분|기자\s*(?:이름|는)|인물")),
     ("place", re.compile(r"어디|어느\s*(?:곳|지역|도시|나라|시군)|장소")),
@@ -67,7 +67,7 @@ _MONEY_TERMS = _names(
 _PERCENT_RE = re.compile(r"률|율|비율|비중|퍼센트|%|포인트")
 # A change in a rate is answered in percentage points ("4.4%p"), the rate itself in "%".
 _CHANGE_RE = re.compile(r"상승|증가|감소|하락|늘|줄|폭|올랐|떨어|포인트")
-_YEAR_RE = re.compile(r"몇\s*년|연도|년도")
+_YEAR_RE = re.compile(r"몇\s*년|연도|년도|(?:^|\s)(?:어느\s*|몇\s*)?해(?:는|에|가|를)?(?=[\s?？]|$)")
 _MONTH_RE = re.compile(r"몇\s*월|몇\s*달")
 _DAY_RE = re.compile(r"며칠|몇\s*일")
 _TIME_RE = re.compile(r"몇\s*시|시각|시간")
@@ -79,16 +79,27 @@ _ROLE_OF_PARTICLE = (
     | dict.fromkeys(("에서", "서", "에"), "locative")
     | dict.fromkeys(("으로", "로"), "direction")
     | {"부터": "from", "까지": "until"}
+    | dict.fromkeys(("에게", "한테", "께"), "dative")
+    | dict.fromkeys(("에게서", "로부터", "으로부터", "한테서"), "source")
+    | dict.fromkeys(("와", "과", "하고", "랑", "이랑"), "comitative")
+    | {"의": "genitive"}
 )
 
 # Counters that turn a number into a date rather than a quantity.
-_DATE_UNITS = frozenset({"년", "년도", "월", "일", "시", "분", "초"})
+_DATE_UNITS = frozenset({"년", "년도", "년대", "세기", "월", "일", "시", "분", "초"})
 # Words after "N년" that make it a duration ("6년 연속", "2년간") instead of a date.
 _DURATION_MARKERS = frozenset({"간", "연속", "째", "동안"})
 _AMOUNT_NOUN_UNITS = _names(
     "원 개 명 회 배 건 곳 개소 가구 세대 대 톤 개국 개월 위 달러 엔 사 석 병상 호 채 평 단 단계 번"
 )
-_AMOUNT_LATIN_UNITS = frozenset({"p", "km", "kg", "m", "t", "ha", "mw", "gw", "kw", "kwh"})
+_AMOUNT_LATIN_UNITS = frozenset(
+    {"p", "km", "kg", "m", "t", "ha", "mw", "gw", "kw", "kwh", "cm", "mm", "g", "l", "ml"}
+    | {"kb", "mb", "gb", "tb", "hz", "khz", "mhz", "ghz", "w", "v", "bit/s", "mbps", "gbps"}
+)
+# Native Korean numerals ("열두 번째", "아홉 등급"); Kiwi tags them NR, or MM before a counter.
+_NATIVE_NUMERALS = frozenset(
+    _names("한 두 세 네 석 넉 다섯 여섯 일곱 여덟 아홉 열 스무 스물 서른 마흔 쉰 첫 몇십 수십")
+)
 _RELATIVE_DATES = _names("지난해 올해 작년 금년 내년 이날 오늘 어제 당일 전날 다음날")
 _SERIAL_DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _SERIAL_TIME_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
@@ -104,7 +115,9 @@ _SURNAMES = frozenset(
 )
 _TITLES = _names(
     "기자 시장 본부장 도지사 지사 주무관 사무관 과장 국장 실장 팀장 부장 단장 장관 차관 청장 군수 "
-    "구청장 의원 위원장 대표 사장 회장 이사장 원장 센터장 교수 총리 대통령 소장 관장"
+    "구청장 의원 위원장 대표 사장 회장 이사장 원장 센터장 교수 총리 대통령 소장 관장 처장 총재 "
+    "의장 대변인 감독 작가 시인 선수 장군 총장 판사 검사 변호사 박사 대사 목사 신부 황제 천황 "
+    "국왕 여왕 왕자 공주 황후 왕후 총독 주석 수상 부통령 코치 가수 배우"
 )
 _REGION_SUFFIXES = ("특별자치도", "특별자치시", "광역시", "특별시", "시", "도", "군", "구")
 _ORG_SUFFIXES = _names("부 청 처 공사 공단 재단 위원회 협회 기관 시 도 군")
@@ -512,6 +525,41 @@ def _amount_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             fit *= 0.6
         fit *= _role_factor(q, _amount_particle(sent, i, end_index))
         yield _Candidate(token.start, _end(tokens[end_index]), fit)
+    yield from _native_amounts(sent, q)
+
+
+def _native_amounts(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
+    """Native Korean numerals with their counter: "열두 번째", "아홉 등급", "다섯 명".
+    Weaker than digits, as "한 번" and "두 나라" are mostly not the point of a sentence."""
+    tokens, text = sent.tokens, sent.text
+    i = 0
+    while i < len(tokens):
+        first = tokens[i]
+        if first.form not in _NATIVE_NUMERALS or first.tag not in ("NR", "MM"):
+            i += 1
+            continue
+        last = i
+        while (
+            last + 1 < len(tokens)
+            and tokens[last + 1].form in _NATIVE_NUMERALS
+            and _gap(text, tokens[last], tokens[last + 1]) == ""
+        ):
+            last += 1  # "스물" + "두"
+        u = last + 1
+        if u >= len(tokens) or _gap(text, tokens[last], tokens[u]) not in ("", " "):
+            i = u
+            continue
+        unit = tokens[u]
+        if unit.tag == "NNB" or unit.form in _AMOUNT_NOUN_UNITS or unit.form in ("등급", "차례"):
+            end = u
+            nxt = tokens[u + 1] if u + 1 < len(tokens) else None
+            if nxt is not None and nxt.form == "째" and _gap(text, unit, nxt) == "":
+                end = u + 1  # "열두 번째"
+            unit_text = text[unit.start : _end(tokens[end])]
+            fit = 1.0 if q.unit and _unit_matches(q.unit, unit_text) else 0.3
+            fit *= _role_factor(q, _amount_particle(sent, i, end))
+            yield _Candidate(first.start, _end(tokens[end]), fit)
+        i = u
 
 
 def _amount_particle(sent: _Sentence, first: int, last: int) -> str:
@@ -554,8 +602,8 @@ def _unit_end(sent: _Sentence, last: int) -> int | None:
     nxt = tokens[u + 1] if u + 1 < len(tokens) else None
     if unit.form == "%":
         return u + 1 if nxt and nxt.form.lower() == "p" and _end(unit) == nxt.start else u
-    if unit.tag == "SL" and glued and unit.form.lower() in _AMOUNT_LATIN_UNITS:
-        return u
+    if unit.tag == "SL" and unit.form.lower() in _AMOUNT_LATIN_UNITS:
+        return u  # "128MB", "6 MHz"
     if unit.tag not in ("NNB", "NNG"):
         return last
     nxt_gap = _gap(text, unit, nxt) if nxt is not None else None
@@ -563,7 +611,9 @@ def _unit_end(sent: _Sentence, last: int) -> int | None:
         if unit.form == "년" and nxt and nxt_gap in ("", " ") and nxt.form in _DURATION_MARKERS:
             return u + 1  # "2년간", "6년 연속"
         return None
-    if unit.tag == "NNB" or unit.form in _AMOUNT_NOUN_UNITS:
+    # A noun glued to a number is its counter ("12곡", "96타점", "4관왕"); spaced, only the
+    # usual counters count ("5 개"), as "3 단계 사업" is more often a name.
+    if unit.tag == "NNB" or unit.form in _AMOUNT_NOUN_UNITS or (glued and unit.tag == "NNG"):
         if nxt and nxt_gap == "" and nxt.form in ("사", "소", "국", "째"):
             return u + 1  # "64개사", "4번째"
         return u
@@ -579,7 +629,9 @@ def _unit_matches(wanted: str, unit_text: str) -> bool:
 
 # --- dates -------------------------------------------------------------------------------
 
-_DATE_PART_ORDER = {"년": 0, "년도": 0, "월": 1, "일": 2}
+_DATE_PART_ORDER = {"년": 0, "년도": 0, "년대": 0, "세기": 0, "월": 1, "일": 2}
+# Words before a time of day ("오후 6시 30분").
+_DAY_PERIODS = _names("오전 오후 새벽 아침 낮 저녁 밤 정오 자정")
 _DATE_FITS = {
     frozenset({0, 1, 2}): 1.0,
     frozenset({1, 2}): 0.95,
@@ -621,8 +673,14 @@ def _simple_dates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         elif token.form in _RELATIVE_DATES:
             fit = 0.3
         elif token.tag == "SN" and not _glued_to_word(sent, i):
-            last, parts = _date_parts(sent, i)
-            if parts:
+            last, parts, ends = _date_parts(sent, i)
+            time_end = None if parts else _time_end(sent, i)
+            if time_end is not None:
+                last, parts = time_end, frozenset({3})
+                fit = 0.95 if q.grain == "time" else 0.35
+                if i > 0 and tokens[i - 1].form in _DAY_PERIODS:
+                    token = tokens[i - 1]  # "오후 6시 30분"
+            elif parts:
                 fit = _DATE_FITS[parts]
             elif _YEAR_NUMBER_RE.fullmatch(token.form) and _unit_end(sent, i) == i:
                 fit, parts = 0.5, frozenset({0})  # "'2023 전국 ... 일자리대상'"
@@ -636,13 +694,37 @@ def _simple_dates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             after = tokens[last + 1] if last + 1 < len(tokens) else None
             if after is not None and after.tag.startswith("J"):
                 fit *= _role_factor(q, after.form)  # "언제부터" → "2012년부터"
+            part = _GRAIN_PART.get(q.grain, -1)
+            if part in (0, 1) and part in parts and len(parts) > 1:
+                # "몇 년도에" wants "2017년" of "2017년 2월 13일", "몇 월" the month alone.
+                yield _Candidate(tokens[ends[part] - 1].start, _end(tokens[ends[part]]), fit)
+                fit *= 0.85
             yield _Candidate(token.start, _end(tokens[last]), fit)
         i = last + 1
 
 
-def _date_parts(sent: _Sentence, i: int) -> tuple[int, frozenset[int]]:
-    """Follow "SN 년 SN 월 SN 일" from token i; returns the last index and the parts seen."""
+def _time_end(sent: _Sentence, i: int) -> int | None:
+    """Last index of a time of day starting at token i ("6시", "6시 30분"), or None."""
     tokens, text = sent.tokens, sent.text
+    if i + 1 >= len(tokens) or tokens[i + 1].form != "시" or _gap(text, tokens[i], tokens[i + 1]):
+        return None
+    last = i + 1
+    if (
+        last + 2 < len(tokens)
+        and tokens[last + 1].tag == "SN"
+        and tokens[last + 2].form == "분"
+        and _gap(text, tokens[last], tokens[last + 1]) in ("", " ")
+        and not _gap(text, tokens[last + 1], tokens[last + 2])
+    ):
+        last += 2
+    return last
+
+
+def _date_parts(sent: _Sentence, i: int) -> tuple[int, frozenset[int], dict[int, int]]:
+    """Follow "SN 년 SN 월 SN 일" from token i; returns the last index, the parts seen and
+    the index of each part's unit token."""
+    tokens, text = sent.tokens, sent.text
+    ends: dict[int, int] = {}
     parts: list[int] = []
     last, j = i, i
     while j + 1 < len(tokens) and tokens[j].tag == "SN":
@@ -654,11 +736,11 @@ def _date_parts(sent: _Sentence, i: int) -> tuple[int, frozenset[int]]:
         if order == 0 and after is not None and after.form in _DURATION_MARKERS:
             break  # "2년간", "6년 연속": a duration
         parts.append(order)
-        last = j + 1
+        last = ends[order] = j + 1
         if after is None or after.tag != "SN" or _gap(text, unit, after) not in ("", " "):
             break
         j += 2
-    return last, frozenset(parts)
+    return last, frozenset(parts), ends
 
 
 # --- people ------------------------------------------------------------------------------
@@ -683,6 +765,16 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             yield _Candidate(word.start, word.stem_end, 1.0)
         elif _bare_person_nnp(text, word):
             yield _Candidate(word.start, word.stem_end, 0.5)
+    for first, last in _proper_runs(sent):
+        # Other proper names ("로스 데이비스", "치챠고프"): foreign and historical people
+        # rarely have a title next to them. Regions are places, not people.
+        if first in names or text[words[first].start : words[last].stem_end].endswith(
+            _REGION_SUFFIXES
+        ):
+            continue
+        head = words[last]
+        fit = 0.45 * _role_factor(q, head.particle)
+        yield _Candidate(words[first].start, head.stem_end, fit)
     for phrase in _noun_phrases(sent):
         head = phrase[-1]
         org = text[head.start : head.stem_end]
@@ -693,6 +785,26 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             and _ROLE_OF_PARTICLE.get(head.particle) == "subject"
         ):
             yield _Candidate(head.start, head.stem_end, 0.45)
+
+
+def _proper_runs(sent: _Sentence) -> Iterator[tuple[int, int]]:
+    """Runs of words whose nominal head is all proper nouns ("로스 데이비스", "알렉산드르 1세"),
+    as (first, last) word indexes."""
+    text, words = sent.text, sent.words
+    run: list[int] = []
+    for idx, word in enumerate(words):
+        stem = _stem_tokens(word)
+        proper = bool(stem) and stem[0].tag == "NNP" and all(
+            t.tag in ("NNP", "SN", "NNB") for t in stem
+        )
+        if proper and run and words[run[-1]].nominal and text[words[run[-1]].end : word.start] == " ":
+            run.append(idx)
+        else:
+            if run:
+                yield run[0], run[-1]
+            run = [idx] if proper else []
+    if run:
+        yield run[0], run[-1]
 
 
 def _is_name(text: str, word: _Word) -> bool:

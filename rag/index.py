@@ -32,7 +32,7 @@ from rag.tokenization import content_terms_batch
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CURRENT = "CURRENT"
 
 
@@ -53,6 +53,9 @@ class DocumentInfo:
     reporter: str | None
     checksum: str
     passages: int
+    #: field → (line start, line end, value start, value end, line text): where the
+    #: outlet, date or reporter was read, to quote it as an answer's source.
+    evidence: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -172,7 +175,10 @@ def load_index(root: Path, settings: Settings | None = None) -> CorpusIndex:
         embeddings = np.load(path / "embeddings.npy")
         dense = faiss.read_index(str(path / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
-        documents = {k: DocumentInfo(**v) for k, v in manifest["documents"].items()}
+        documents = {
+            k: DocumentInfo(**v | {"evidence": {f: tuple(e) for f, e in v["evidence"].items()}})
+            for k, v in manifest["documents"].items()
+        }
     except IndexNotReady:
         raise
     except Exception as exc:  # any unreadable piece means the same thing to the user
@@ -233,9 +239,10 @@ def build_from_documents(
             blocks.append(previous.embeddings[rows])  # type: ignore[union-attr]
             terms.extend(previous.terms[i] for i in rows)  # type: ignore[union-attr]
         passages.extend(doc_passages)
+        evidence = {k: (*v, doc.text[v[0] : v[1]]) for k, v in doc.evidence.items()}
         infos[doc.doc_id] = DocumentInfo(
             doc.doc_id, doc.title, doc.outlet, doc.date, doc.reporter, doc.checksum,
-            len(doc_passages),
+            len(doc_passages), evidence,
         )
     embeddings = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
     dense = make_dense_index(embeddings, settings.dense_index)
