@@ -22,11 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
 import numpy as np
+import torch
 
 from rag.cleaning import CleanDocument
 from rag.embedder import Embedder
@@ -64,8 +66,6 @@ def log(message: str) -> None:
 
 def machine_info() -> str:
     """One line describing the machine and library versions."""
-    import torch
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -284,31 +284,66 @@ def print_build(title: str, result: dict[str, float], warm_rate: float) -> None:
 # --------------------------------------------------------------------- query latencies
 
 
-def time_calls(fn: Callable[[str], object], questions: Sequence[str]) -> list[float]:
-    """Milliseconds per call, after ``WARMUP`` untimed calls."""
-    for q in questions[:WARMUP]:
-        fn(q)
-    samples = []
-    for q in questions:
-        started = time.perf_counter()
-        fn(q)
-        samples.append((time.perf_counter() - started) * 1000)
+@contextmanager
+def thread_limit(threads: int | None) -> Iterator[None]:
+    """Run with ``threads`` torch and FAISS (OpenMP) threads; None keeps the defaults."""
+    if threads is None:
+        yield
+        return
+    torch_threads, faiss_threads = torch.get_num_threads(), faiss.omp_get_max_threads()
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(torch_threads)
+        faiss.omp_set_num_threads(faiss_threads)
+
+
+Variant = tuple[str, Callable[[str], object], int | None]
+
+
+def time_interleaved(variants: Sequence[Variant], questions: Sequence[str]) -> list[list[float]]:
+    """Milliseconds per call of each variant, after ``WARMUP`` untimed rounds. Variants
+    take turns question by question (in alternating order), so load from other processes
+    and any caching hit them alike."""
+    samples: list[list[float]] = [[] for _ in variants]
+    for i, q in enumerate([*questions[:WARMUP], *questions]):
+        turns = list(zip(variants, samples, strict=True))
+        for (_, fn, threads), out in turns if i % 2 == 0 else reversed(turns):
+            with thread_limit(threads):
+                started = time.perf_counter()
+                fn(q)
+                elapsed = (time.perf_counter() - started) * 1000
+            if i >= WARMUP:
+                out.append(elapsed)
     return samples
 
 
 def latency_rows(pipeline: Pipeline, questions: Sequence[str]) -> list[list[object]]:
-    """p50/p95/p99 of ``search`` and ``ask`` over ``questions`` in this warm process."""
+    """p50/p95/p99 of ``search`` and ``ask`` over ``questions`` in this warm process, with
+    the default thread counts and with one thread, interleaved."""
+    default = f"{torch.get_num_threads()} torch / {faiss.omp_get_max_threads()} faiss threads"
     rows: list[list[object]] = []
     for name, fn in (("search", pipeline.search), ("ask", pipeline.ask)):
         log(f"timing {name} over {len(questions)} questions")
-        samples = time_calls(fn, questions)
-        rows.append(
-            [f"Pipeline.{name}", len(samples), *percentiles(samples), float(np.mean(samples))]
-        )
+        variants: list[Variant] = [(default, fn, None), ("1 torch / 1 faiss thread", fn, 1)]
+        for (label, _, _), samples in zip(
+            variants, time_interleaved(variants, questions), strict=True
+        ):
+            rows.append(
+                [
+                    f"Pipeline.{name}",
+                    label,
+                    len(samples),
+                    *percentiles(samples),
+                    float(np.mean(samples)),
+                ]
+            )
     return rows
 
 
-LATENCY_HEADERS = ["call", "queries", "p50 (ms)", "p95 (ms)", "p99 (ms)", "mean (ms)"]
+LATENCY_HEADERS = ["call", "threads", "queries", "p50 (ms)", "p95 (ms)", "p99 (ms)", "mean (ms)"]
 
 
 def part_seeds(args: argparse.Namespace) -> None:

@@ -279,6 +279,8 @@ def _parse_question(question: str) -> _Question:
             after += 1
         elif i >= 2 and tokens[i - 1].tag in ("JX", "JKS") and _is_noun(tokens[i - 2]):
             target = target or tokens[i - 2].form  # "받은 상은 무엇인가" asks about 상
+        elif i >= 1 and _is_noun(tokens[i - 1]) and _end(tokens[i - 1]) < token.start:
+            target = target or tokens[i - 1].form  # casual "상 뭐 탔어?" asks about 상
         if after < len(tokens) and tokens[after].tag.startswith("J"):
             # The last question word decides: "얼마에서 얼마로 늘었나" wants the new value.
             role = _ROLE_OF_PARTICLE.get(tokens[after].form, "")
@@ -940,6 +942,8 @@ def _place_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             continue
         if _ROLE_OF_PARTICLE.get(head.particle) == "locative":
             fit += 0.15
+        if _in_quote(sent, start, end):
+            fit *= 0.5  # part of a quoted title ("‘2023년 전국 지방자치단체 일자리대상’")
         yield _Candidate(start, end, fit * _role_factor(q, head.particle))
 
 
@@ -966,6 +970,15 @@ def _thing_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             if _in_quote(sent, start, end, part_only=True):
                 fit *= 0.6  # a piece of a quoted name: the whole name is the better answer
             yield _Candidate(start, end, fit * role)
+    for first, last in _proper_runs(sent):
+        # A proper name inside a longer phrase ("1971년 번디", "결과 스몰렌스크가"): names
+        # are what "…의 이름은?" and most elliptical thing questions want.
+        head = sent.words[last]
+        start, end = sent.words[first].start, head.stem_end
+        if _in_quote(sent, start, end, part_only=True):
+            continue
+        fit = 0.45 if q.target else 0.6
+        yield _Candidate(start, end, fit * _role_factor(q, head.particle))
 
 
 def _target_sub_phrases(
@@ -992,7 +1005,7 @@ def _quoted_things(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         if _matches_target(q, inner, inside) or _names_the_target(sent, q, start):
             fit = 1.0
         elif q.target:
-            fit = 0.5 if q.target in _AWARD_WORDS else 0.7
+            fit = 0.3 if q.target in _AWARD_WORDS else 0.7  # a slogan is not an award
         else:
             fit = 0.9
         after = next((t for t in sent.tokens if t.start > end), None)

@@ -67,11 +67,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(seed_pipeline: Pipeline, seed_settings: Settings) -> Iterator[str]:
     """The real app (pipeline over seeds/) served by uvicorn on a free loopback port."""
-    settings = Settings(corpus_dir=ROOT / "seeds",
-                        index_dir=tmp_path_factory.getbasetemp() / "rag-index")
-    app = create_app(Pipeline.load(settings, show_progress=False), settings)
+    app = create_app(seed_pipeline, seed_settings)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

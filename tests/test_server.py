@@ -25,16 +25,13 @@ SOURCE_KEYS = {"doc_id", "title", "outlet", "date", "passage_id", "quote", "star
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # One index folder for the whole session: the browser test reuses it instead of
-    # building it again.
-    return Settings(corpus_dir=SEEDS, index_dir=tmp_path_factory.getbasetemp() / "rag-index")
+def settings(seed_settings: Settings) -> Settings:
+    return seed_settings
 
 
 @pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    pipeline = Pipeline.load(settings, show_progress=False)
-    with TestClient(create_app(pipeline, settings)) as c:
+def client(seed_pipeline: Pipeline, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(seed_pipeline, settings)) as c:
         yield c
 
 

@@ -1,0 +1,86 @@
+"""The `rag` command line: JSON contracts, batch files, clear one-line errors."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app, read_questions
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def env(seed_settings, seed_pipeline):
+    """Point the CLI at the session's already-built seed index."""
+    return {"RAG_CORPUS_DIR": str(seed_settings.corpus_dir),
+            "RAG_INDEX_DIR": str(seed_settings.index_dir)}
+
+
+def test_search_json_contract(env):
+    result = runner.invoke(app, ["search", "부산시가 확보한 사업비는?", "--k", "2", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    assert row["question"] == "부산시가 확보한 사업비는?"
+    assert len(row["results"]) == 2
+    assert set(row["results"][0]) == {"doc_id", "passage_id", "title", "text", "start", "end",
+                                      "score"}
+
+
+def test_search_batch_keeps_order_and_reports_bad_lines(env, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        '{"question": "강원도 최우수상"}\n\n{"question": "' + "가" * 2000 + '"}\n의정부 청년센터\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["search", "--batch", str(batch), "--json", "--k", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [r["question"][:4] for r in rows] == ["강원도 ", "가가가가", "의정부 "]
+    assert "error" in rows[1] and len(rows[0]["results"]) == 1
+
+
+def test_ask_json_and_human_output(env):
+    result = runner.invoke(app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?", "--json"],
+                           env=env)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    assert payload["answer"] == "8500만원" and payload["abstained"] is False
+    human = runner.invoke(app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?"], env=env)
+    assert "【8500만원】" in human.stdout and "004_d142976b477de943.txt" in human.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "   "], "비어"),
+        (["ask", ""], "empty"),
+        (["ask", "가" * 10_000], "10,000"),
+        (["search", "질문", "--corpus", "/nonexistent/folder"], "not found"),
+        (["search", "--batch", "/nonexistent.txt"], "not found"),
+        (["search"], "either a question or --batch"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_not_a_traceback(env, args, message):
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_index_on_an_empty_corpus_is_refused(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "blank.txt").write_text("\n", encoding="utf-8")
+    result = runner.invoke(app, ["index", "--corpus", str(empty), "--index-dir",
+                                 str(tmp_path / "idx")])
+    assert result.exit_code == 1 and "no readable" in result.output
+
+
+def test_read_questions_accepts_lines_and_jsonl(tmp_path):
+    path = tmp_path / "q.txt"
+    path.write_text('첫 질문\n{"question": "둘째 질문", "id": 3}\n\n', encoding="utf-8")
+    assert read_questions(path) == ["첫 질문", "둘째 질문"]
+    path.write_text('{"id": 3}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="no 'question'"):
+        read_questions(path)
