@@ -19,6 +19,9 @@ def resolve_model_path(settings: Settings, show_progress: bool = True) -> str:
     return settings.model
 
 
+_QUERY_CACHE_SIZE = 4096
+
+
 class Embedder:
     """Normalised embeddings, so inner product is cosine similarity."""
 
@@ -32,6 +35,7 @@ class Embedder:
         self.batch_size = settings.batch_size
         self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
         self.dim = int(self.model.get_embedding_dimension() or 0)
+        self._query_cache: dict[str, np.ndarray] = {}
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
         if not texts:
@@ -47,7 +51,19 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, show_progress=False)
+        """Questions repeat (evaluation runs, popular questions), so vectors are cached."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        found = {t: self._query_cache[t] for t in texts if t in self._query_cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            vectors = self._encode(missing, self.query_prompt, show_progress=False)
+            found.update(zip(missing, vectors, strict=True))
+            for text, vector in zip(missing, vectors, strict=True):
+                if len(self._query_cache) >= _QUERY_CACHE_SIZE:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[text] = vector
+        return np.stack([found[t] for t in texts])
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, show_progress)

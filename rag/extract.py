@@ -40,6 +40,8 @@ _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
 _TOPIC_NOUN_RE = re.compile(r"(\S+?)(?:은|는|이|가)$")
 
 _MAX_SPAN_CHARS = 30
+_PREDICATE_BONUS = 1.2
+_PREDICATE_WINDOW = 2
 # Kiwi tags that are punctuation/symbols: they end a word (eojeol) and never start a span.
 _PUNCT_TAGS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW"})
 # Tags that may form the nominal head of a word, before its particles and endings.
@@ -201,6 +203,9 @@ class _Question:
     # "from", "until"): a candidate marked the same way is preferred.
     role: str
     unit: str  # counter or unit asked for: "명", "개", "%", "원"
+    # Verbs and verbal nouns of the question ("열리다", "수록" of 수록되다): the answer is
+    # often their argument, right before them in the sentence.
+    predicates: tuple[str, ...]
     grain: str  # "period", "time", "year", "month" or "day" when a date question says which
 
 
@@ -249,7 +254,14 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
     anchors = _anchor_spans(sent, q)
     asked = re.sub(r"\s+", "", question)
     scored = [
-        (candidate.fit * (0.6 + 0.4 * _proximity(anchors, candidate)), -i, candidate, text)
+        (
+            candidate.fit
+            * (0.6 + 0.4 * _proximity(anchors, candidate))
+            * (_PREDICATE_BONUS if _before_predicate(sent, q, candidate) else 1.0),
+            -i,
+            candidate,
+            text,
+        )
         for i, (candidate, text, terms) in enumerate(
             zip(candidates, texts, content_terms_batch(texts), strict=True)
         )
@@ -293,8 +305,17 @@ def _parse_question(question: str) -> _Question:
         target="" if target in _GENERIC_TARGETS else target,
         role=role,
         unit=_wanted_unit(question, tokens, terms),
+        predicates=tuple(_predicates(tokens)),
         grain=_wanted_grain(question),
     )
+
+
+def _predicates(tokens: Sequence[Token]) -> Iterator[str]:
+    for token, following in zip(tokens, [*tokens[1:], None], strict=True):
+        if token.tag in ("VV", "VA") and token.form + "다" not in _NON_ANCHOR_TERMS:
+            yield token.form + "다"
+        elif token.tag == "NNG" and following is not None and following.tag in ("XSV", "XSA"):
+            yield token.form
 
 
 def _is_noun(token: Token) -> bool:
@@ -459,6 +480,19 @@ def _proximity(anchors: list[list[tuple[int, int]]], candidate: _Candidate) -> f
         for spans in anchors
     )
     return sum(closeness) / len(anchors)
+
+
+def _before_predicate(sent: _Sentence, q: _Question, candidate: _Candidate) -> bool:
+    """Is the candidate an argument of the question's own verb: one of the next two words
+    holds it ("정부세종컨벤션센터에서 열린" for "어디서 열렸나?")."""
+    if not q.predicates:
+        return False
+    following = [
+        terms
+        for word, terms in zip(sent.words, sent.word_terms, strict=True)
+        if word.start >= candidate.end
+    ][:_PREDICATE_WINDOW]
+    return any(_same_term(p, t) for terms in following for t in terms for p in q.predicates)
 
 
 def _in_quote(sent: _Sentence, start: int, end: int, *, part_only: bool = False) -> bool:
