@@ -1,3 +1,3 @@
-"""Offline Korean document Q&A: cleaned passages, hybrid dense + BM25 retrieval, extractive answers."""
+"""Offline Korean document Q&A: hybrid dense + BM25 retrieval, extractive quoted answers."""
 
 __version__ = "0.1.0"

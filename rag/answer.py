@@ -25,8 +25,27 @@ NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
 _PLACE_SUFFIX = re.compile(r"(특별자치시|특별자치도|광역시|특별시|시|도|군|구)$")
 # Words that say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = {
-    "얼마", "몇", "언제", "누구", "어디", "무엇", "뭐", "무슨", "어떤", "어떻다", "어느", "왜",
-    "어떻게", "하다", "되다", "있다", "이다", "받다", "알다", "말하다", "대하다",
+    "얼마",
+    "몇",
+    "언제",
+    "누구",
+    "어디",
+    "무엇",
+    "뭐",
+    "무슨",
+    "어떤",
+    "어떻다",
+    "어느",
+    "왜",
+    "어떻게",
+    "하다",
+    "되다",
+    "있다",
+    "이다",
+    "받다",
+    "알다",
+    "말하다",
+    "대하다",
 }
 
 
@@ -42,7 +61,7 @@ _ASKS_OUTLET = re.compile(r"매체|언론사?|신문사|출처|어디(?:서|에�
 
 
 def article_field(question: str, qtype: QuestionType) -> str | None:
-    """"reporter", "date" or "outlet" when the question asks about the article itself."""
+    """ "reporter", "date" or "outlet" when the question asks about the article itself."""
     if not _ABOUT_ARTICLE.search(question):
         return None
     if qtype == "date":
@@ -187,8 +206,9 @@ class ExtractiveAnswerer:
                 out.append(Quote(p.doc_id, p.passage_id, start, end, text, hit.score, rank))
         return out
 
-    def score(self, question: str, qtype: QuestionType, query_vector: np.ndarray,
-              quotes: list[Quote]) -> list[Scored]:
+    def score(
+        self, question: str, qtype: QuestionType, query_vector: np.ndarray, quotes: list[Quote]
+    ) -> list[Scored]:
         """Rank sentences by how well they answer: meaning (dense), the question's
         content words (IDF-weighted), a span of the asked-for kind, retrieval rank; a
         sentence whose passage lacks a place, name or year the question names is unlikely
@@ -207,10 +227,13 @@ class ExtractiveAnswerer:
         for quote, sim in zip(quotes, dense, strict=True):
             s_terms = _terms(quote.text)
             context = passage_terms.get(quote.passage_id, set())
-            lexical = sum(
-                w * (1.0 if t in s_terms else 0.5 if t in context else 0.0)
-                for t, w in weights.items()
-            ) / total
+            lexical = (
+                sum(
+                    w * (1.0 if t in s_terms else 0.5 if t in context else 0.0)
+                    for t, w in weights.items()
+                )
+                / total
+            )
             missing = [e for e in entities if e not in context and e not in s_terms]
             span = extract_span(question, quote.text, qtype)
             value = (
@@ -259,7 +282,8 @@ class ExtractiveAnswerer:
             answer = None
         else:
             chosen = [best] + [
-                s for s in self._related(scored[1:])
+                s
+                for s in self._related(scored[1:])
                 if s.quote.doc_id != best.quote.doc_id
                 and s.score >= self.support_ratio * best.score
             ][:2]

@@ -30,7 +30,9 @@ _FURNITURE = re.compile(
 _PHOTO_CREDIT = re.compile(r"\s*(?:/?\s*사진\s*제공\s*=|/\s*사진\s*=|\[사진\s*=)[^\n]*$")
 _PHOTO_ONLY = re.compile(r"^(▲.{0,30}|\[?사진\s*=?[^\s]*\]?|사진\S{0,12})$")
 _DATE = re.compile(r"(20\d{2})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})")
-_REPORTER = re.compile(r"([가-힣]{2,4}(?:\s*[·,]\s*[가-힣]{2,4})*)\s*(?:대표|선임|수석|객원|인턴)?\s*기자(?![가-힣])")
+_REPORTER = re.compile(
+    r"([가-힣]{2,4}(?:\s*[·,]\s*[가-힣]{2,4})*)\s*(?:대표|선임|수석|객원|인턴)?\s*기자(?![가-힣])"
+)
 _BYLINE_LINE = re.compile(r"^[가-힣]{2,4}\s*(?:대표|선임|수석|객원|인턴)?\s*기자(?:\s+\S+@\S+)?$")
 _BYLINE_HINT = re.compile(r"기자|입력|승인|등록|수정|발행")
 # "[뉴스스텝] " or "[스마트에프엔=서수원 기자] " in front of the lead paragraph.
@@ -38,7 +40,9 @@ _DATELINE = re.compile(r"^\[([^\]=]{2,20})(?:=([^\]]*))?\]\s*")
 _OUTLET_IN_COPYRIGHT = re.compile(
     r"[©ⓒ]\s*(?:'[^']*'\s*)?([^\s.\]'’\"]{2,20})|저작권자\s*[©ⓒ]?\s*\(?([^\s.\])]{2,20})"
 )
-_OUTLET_LINE = re.compile(r"^\S{2,15}(뉴스|일보|신문|경제|넷|투데이|타임즈|타임스|저널|미디어|방송)$")
+_OUTLET_LINE = re.compile(
+    r"^\S{2,15}(뉴스|일보|신문|경제|넷|투데이|타임즈|타임스|저널|미디어|방송)$"
+)
 _KEY_STRIP = re.compile(r"[\s•◆▲■□●○◇※·\-–—\"'“”‘’\[\]]+")
 # The lead paragraph: long and ending like a Korean sentence.
 _BODY_MIN_CHARS = 60

@@ -22,7 +22,8 @@ app = typer.Typer(
 )
 
 CorpusOpt = Annotated[
-    Path | None, typer.Option("--corpus", help="Folder of articles (default: seeds/, or RAG_CORPUS_DIR).")
+    Path | None,
+    typer.Option("--corpus", help="Folder of articles (default: seeds/, or RAG_CORPUS_DIR)."),
 ]
 IndexDirOpt = Annotated[
     Path | None, typer.Option("--index-dir", help="Where indexes live (default: index/).")
@@ -201,7 +202,9 @@ def search(
         pipeline = Pipeline.load(settings, show_progress=not json_out)
 
         def answer(qs: list[str]) -> list[dict[str, Any]]:
-            return [{"results": [hit_json(h) for h in hits]} for hits in pipeline.search_batch(qs, k)]
+            return [
+                {"results": [hit_json(h) for h in hits]} for hits in pipeline.search_batch(qs, k)
+            ]
 
         for q, result in run_questions(question, batch, answer):
             if json_out:
@@ -229,7 +232,10 @@ def _print_answer(result: dict[str, Any]) -> None:
             quote = f"{quote[:a]}【{quote[a:b]}】{quote[b:]}"
         meta = ", ".join(x for x in (s["outlet"], s["date"]) if x)
         typer.echo(f"  “{' '.join(quote.split())}”")
-        typer.echo(f"    — {s['title']}{f' ({meta})' if meta else ''} · {s['doc_id']} [{s['start']}:{s['end']}]")
+        typer.echo(
+            f"    — {s['title']}{f' ({meta})' if meta else ''} · "
+            f"{s['doc_id']} [{s['start']}:{s['end']}]"
+        )
 
 
 @app.command()
@@ -258,8 +264,12 @@ def ask(
 
         for q, result in run_questions(question, batch, answer):
             if json_out:
-                typer.echo(json.dumps(result if "error" not in result else {"question": q} | result,
-                                      ensure_ascii=False))
+                typer.echo(
+                    json.dumps(
+                        result if "error" not in result else {"question": q} | result,
+                        ensure_ascii=False,
+                    )
+                )
             elif "error" in result:
                 typer.echo(f"Q: {q}\n  error: {result['error']}")
             else:
@@ -374,13 +384,17 @@ def evaluate_cmd(
             return
         typer.echo(comparison_table(results))
         if reader:
-            typer.echo(f"\nGold paragraph given: EM {reader['exact_match']:.3f}, "
-                       f"F1 {reader['f1']:.3f}, abstained {reader['abstained']}")
+            typer.echo(
+                f"\nGold paragraph given: EM {reader['exact_match']:.3f}, "
+                f"F1 {reader['f1']:.3f}, abstained {reader['abstained']}"
+            )
         first = next(iter(results.values()))
         typer.echo("\n" + type_table(first))
         failures = first["failures"]
         typer.echo(f"\n{len(failures)} failed questions (first configuration):")
         for f in failures[:40]:
             got = "(abstained)" if f["abstained"] else f["answer"]
-            typer.echo(f"  {f['id']} [{f['type']}] {f['question']}\n"
-                       f"      expected {f['expected'] or '(abstain)'} got {got!r}")
+            typer.echo(
+                f"  {f['id']} [{f['type']}] {f['question']}\n"
+                f"      expected {f['expected'] or '(abstain)'} got {got!r}"
+            )

@@ -43,7 +43,9 @@ class EvalQuestion:
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return [
         EvalQuestion(r["id"], r["question"], list(r["answers"]), list(r["docs"]), r.get("type", ""))
         for r in rows
@@ -111,9 +113,13 @@ class QuestionResult:
 
     def record(self) -> dict[str, Any]:
         q, a = self.question, self.answer
-        out: dict[str, Any] = {"id": q.id, "type": q.type, "answerable": q.answerable,
-                               "abstained": a.abstained,
-                               "latency_ms": a.timings_ms.get("total", 0.0)}
+        out: dict[str, Any] = {
+            "id": q.id,
+            "type": q.type,
+            "answerable": q.answerable,
+            "abstained": a.abstained,
+            "latency_ms": a.timings_ms.get("total", 0.0),
+        }
         if q.answerable and q.docs:
             out |= retrieval_metrics(self.ranking, q.docs)
         if q.answerable:
@@ -142,8 +148,9 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
     latencies = [r["latency_ms"] for r in rows]
     metrics: dict[str, Any] = {
         "questions": len(rows),
-        "retrieval": {k: _mean(answerable, k)
-                      for k in ("hit@1", "hit@5", "hit@20", "mrr@10", "ndcg@10")},
+        "retrieval": {
+            k: _mean(answerable, k) for k in ("hit@1", "hit@5", "hit@20", "mrr@10", "ndcg@10")
+        },
         "answers": {
             "accuracy": _mean(answerable, "correct"),
             "exact_match": _mean(answerable, "em"),
@@ -151,7 +158,9 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
             "mean_answer_chars": _mean(answerable, "answer_chars"),
             "short_answer_rate": round(
                 sum(1 for r in answerable if r.get("answer_chars", 99) <= 30)
-                / max(1, len(answerable)), 4),
+                / max(1, len(answerable)),
+                4,
+            ),
             "citation_accuracy": _mean(answerable, "cited"),
         },
         "abstention": {
@@ -161,8 +170,10 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
             "recall": round(true_abstentions / len(unanswerable), 4) if unanswerable else None,
             "wrongly_refused": sum(1 for r in abstained if r["answerable"]),
         },
-        "latency_ms": {"p50": round(percentile(latencies, 50), 1),
-                       "p95": round(percentile(latencies, 95), 1)},
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 1),
+            "p95": round(percentile(latencies, 95), 1),
+        },
         "latencies_ms": [round(x, 1) for x in latencies],
     }
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -219,8 +230,9 @@ def run_questions(
     ]
 
 
-def evaluate(pipeline: Pipeline, questions: list[EvalQuestion],
-             mode: RetrievalMode | None = None) -> dict[str, Any]:
+def evaluate(
+    pipeline: Pipeline, questions: list[EvalQuestion], mode: RetrievalMode | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
     metrics = summarize(run_questions(pipeline, questions, mode))
     metrics["seconds"] = round(time.perf_counter() - started, 1)
@@ -238,16 +250,20 @@ def korquad_documents(path: Path) -> tuple[list[CleanDocument], list[EvalQuestio
             context = paragraph["context"]
             doc_id = f"{article['title']}#{i}"
             start = len(context) - len(context.lstrip())
-            docs.append(CleanDocument(
-                doc_id=doc_id,
-                text=context,
-                checksum=hashlib.sha256(context.encode("utf-8")).hexdigest(),
-                title=article["title"],
-                blocks=[[(start, len(context.rstrip()))]],
-            ))
+            docs.append(
+                CleanDocument(
+                    doc_id=doc_id,
+                    text=context,
+                    checksum=hashlib.sha256(context.encode("utf-8")).hexdigest(),
+                    title=article["title"],
+                    blocks=[[(start, len(context.rstrip()))]],
+                )
+            )
             for qa in paragraph["qas"]:
                 answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
-                questions.append(EvalQuestion(qa["id"], qa["question"], answers, [doc_id], "korquad"))
+                questions.append(
+                    EvalQuestion(qa["id"], qa["question"], answers, [doc_id], "korquad")
+                )
     return docs, questions
 
 
@@ -262,11 +278,19 @@ def korquad_pipeline(settings: Settings, path: Path, show_progress: bool = True)
         previous: CorpusIndex | None = load_index(root, settings)
     except IndexNotReady:
         previous = None
-    unchanged = previous is not None and {
-        d.doc_id: d.checksum for d in docs
-    } == {k: v.checksum for k, v in previous.documents.items()}
-    index = previous if unchanged else build_from_documents(
-        docs, settings, lambda texts: embedder.encode_passages(texts, show_progress), root, previous
+    unchanged = previous is not None and {d.doc_id: d.checksum for d in docs} == {
+        k: v.checksum for k, v in previous.documents.items()
+    }
+    index = (
+        previous
+        if unchanged
+        else build_from_documents(
+            docs,
+            settings,
+            lambda texts: embedder.encode_passages(texts, show_progress),
+            root,
+            previous,
+        )
     )
     assert index is not None
     return Pipeline(settings, embedder, index, HybridRetriever(index, embedder, settings))

@@ -41,7 +41,7 @@ _TOPIC_NOUN_RE = re.compile(r"(\S+?)(?:은|는|이|가)$")
 
 _MAX_SPAN_CHARS = 30
 _PREDICATE_BONUS = 1.2
-_PREDICATE_WINDOW = 2
+_PREDICATE_WINDOW = 1
 # Kiwi tags that are punctuation/symbols: they end a word (eojeol) and never start a span.
 _PUNCT_TAGS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW"})
 # Tags that may form the nominal head of a word, before its particles and endings.

@@ -126,8 +126,15 @@ def _manifest(settings: Settings, dim: int, docs: dict[str, DocumentInfo], n: in
     }
 
 
-def _write(root: Path, manifest: dict, passages: list[Passage], terms: list[list[str]],
-           embeddings: np.ndarray, dense: faiss.Index, bm25: bm25s.BM25) -> Path:
+def _write(
+    root: Path,
+    manifest: dict,
+    passages: list[Passage],
+    terms: list[list[str]],
+    embeddings: np.ndarray,
+    dense: faiss.Index,
+    bm25: bm25s.BM25,
+) -> Path:
     """Write a complete new version folder, then switch ``CURRENT`` to it atomically."""
     root.mkdir(parents=True, exist_ok=True)
     version = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -162,8 +169,8 @@ def load_index(root: Path, settings: Settings | None = None) -> CorpusIndex:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexNotReady(
-                "mismatch", f"index format {manifest.get('format_version')} is not "
-                f"{FORMAT_VERSION}: {fix}"
+                "mismatch",
+                f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: {fix}",
             )
         with open(path / "passages.jsonl", encoding="utf-8") as f:
             rows = [json.loads(line) for line in f]
@@ -185,9 +192,7 @@ def load_index(root: Path, settings: Settings | None = None) -> CorpusIndex:
         raise IndexNotReady("corrupt", f"index at {path} is unreadable ({exc}): {fix}") from exc
     if not (len(passages) == dense.ntotal == len(embeddings) == manifest["passage_count"]):
         raise IndexNotReady("corrupt", f"index at {path} is inconsistent: {fix}")
-    if settings is not None and (
-        manifest["settings"] != settings.index_signature()
-    ):
+    if settings is not None and (manifest["settings"] != settings.index_signature()):
         raise IndexNotReady(
             "mismatch",
             f"index at {root} was built with other settings ({manifest['settings']}): {fix}",
@@ -241,8 +246,14 @@ def build_from_documents(
         passages.extend(doc_passages)
         evidence = {k: (*v, doc.text[v[0] : v[1]]) for k, v in doc.evidence.items()}
         infos[doc.doc_id] = DocumentInfo(
-            doc.doc_id, doc.title, doc.outlet, doc.date, doc.reporter, doc.checksum,
-            len(doc_passages), evidence,
+            doc.doc_id,
+            doc.title,
+            doc.outlet,
+            doc.date,
+            doc.reporter,
+            doc.checksum,
+            len(doc_passages),
+            evidence,
         )
     embeddings = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
     dense = make_dense_index(embeddings, settings.dense_index)

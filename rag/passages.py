@@ -89,4 +89,3 @@ def split_passages(doc: CleanDocument, chunk_chars: int, overlap_sentences: int)
                 )
             )
     return passages
-

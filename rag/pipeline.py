@@ -14,8 +14,8 @@ from rag.index import (
     load_index,
     refresh_index,
 )
-from rag.retrieval import Hit, HybridRetriever
 from rag.questions import InvalidQuestion, validate_question
+from rag.retrieval import Hit, HybridRetriever
 from rag.settings import RetrievalMode, Settings
 
 __all__ = ["InvalidQuestion", "Pipeline", "validate_question"]
@@ -53,7 +53,9 @@ class Pipeline:
         if report.wrote and not report.rebuilt:
             log.warning(
                 "corpus changed: %d added, %d changed, %d removed; index updated",
-                len(report.added), len(report.changed), len(report.removed),
+                len(report.added),
+                len(report.changed),
+                len(report.removed),
             )
         return cls(settings, embedder, index, HybridRetriever(index, embedder, settings), report)
 
@@ -98,7 +100,12 @@ class Pipeline:
                 f"settings {sorted(overrides)} change the index; evaluate them with "
                 "--index-dir pointing at an index built with them"
             )
-        pipeline = Pipeline(settings, self.embedder, self.index,
-                            HybridRetriever(self.index, self.embedder, settings), self.update)
+        pipeline = Pipeline(
+            settings,
+            self.embedder,
+            self.index,
+            HybridRetriever(self.index, self.embedder, settings),
+            self.update,
+        )
         pipeline.answerer = self.answerer  # shares its cache of sentence vectors
         return pipeline

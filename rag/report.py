@@ -48,8 +48,10 @@ def comparison_table(configs: dict[str, dict[str, Any]]) -> str:
 
 
 def type_table(metrics: dict[str, Any]) -> str:
-    lines = ["| type | questions | hit@1 | MRR@10 | accuracy | F1 | abstained |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| type | questions | hit@1 | MRR@10 | accuracy | F1 | abstained |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for t, m in metrics["by_type"].items():
         lines.append(
             f"| {t} | {m['questions']} | {_cell(m['hit@1'])} | {_cell(m['mrr@10'])} | "
@@ -64,8 +66,9 @@ def failures_table(metrics: dict[str, Any], limit: int = 200) -> str:
         expected = " / ".join(f["expected"]) if f["expected"] else "(abstain)"
         returned = "(abstained)" if f["abstained"] else f["answer"]
         cells = [f["id"], f["type"], f["question"], expected, returned, ", ".join(f["cited"][:2])]
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ")
-                                       for c in cells) + " |")
+        lines.append(
+            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        )
     return "\n".join(lines)
 
 
@@ -79,8 +82,14 @@ def _charts(result: dict[str, Any], out: Path) -> list[str]:
     names = list(configs)
     files = []
 
-    keys = [("retrieval", "hit@1"), ("retrieval", "mrr@10"), ("retrieval", "ndcg@10"),
-            ("answers", "accuracy"), ("answers", "f1"), ("answers", "citation_accuracy")]
+    keys = [
+        ("retrieval", "hit@1"),
+        ("retrieval", "mrr@10"),
+        ("retrieval", "ndcg@10"),
+        ("answers", "accuracy"),
+        ("answers", "f1"),
+        ("answers", "citation_accuracy"),
+    ]
     keys = [k for k in keys if any(configs[n][k[0]].get(k[1]) is not None for n in names)]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.8 / len(names)
@@ -88,8 +97,9 @@ def _charts(result: dict[str, Any], out: Path) -> list[str]:
         values = [configs[name][s].get(k) or 0.0 for s, k in keys]
         bars = ax.bar([x + i * width for x in range(len(keys))], values, width, label=name)
         ax.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(keys))],
-                  [k for _, k in keys])
+    ax.set_xticks(
+        [x + width * (len(names) - 1) / 2 for x in range(len(keys))], [k for _, k in keys]
+    )
     ax.set_ylim(0, 1.08)
     ax.set_title(f"{result['dataset']}: metrics per configuration")
     ax.legend(loc="lower right")
@@ -102,11 +112,14 @@ def _charts(result: dict[str, Any], out: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for i, name in enumerate(names):
         by_type = configs[name]["by_type"]
-        values = [by_type[t]["accuracy"] if by_type[t]["accuracy"] is not None
-                  else by_type[t]["abstained"] / by_type[t]["questions"] for t in types]
+        values = [
+            by_type[t]["accuracy"]
+            if by_type[t]["accuracy"] is not None
+            else by_type[t]["abstained"] / by_type[t]["questions"]
+            for t in types
+        ]
         ax.bar([x + i * width for x in range(len(types))], values, width, label=name)
-    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(types))], types,
-                  rotation=20)
+    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(types))], types, rotation=20)
     ax.set_ylim(0, 1.05)
     ax.set_title("Answer accuracy per question type (unanswerable: abstention rate)")
     ax.legend(loc="lower right")
@@ -142,9 +155,11 @@ def write_report(result: dict[str, Any], out: Path) -> Path:
     ]
     if result.get("reader"):
         r = result["reader"]
-        parts += ["## Extraction with the gold paragraph given",
-                  f"exact match {r['exact_match']:.3f}, char F1 {r['f1']:.3f}, "
-                  f"abstained {r['abstained']}"]
+        parts += [
+            "## Extraction with the gold paragraph given",
+            f"exact match {r['exact_match']:.3f}, char F1 {r['f1']:.3f}, "
+            f"abstained {r['abstained']}",
+        ]
     for name, metrics in configs.items():
         parts += [f"## By question type: {name}", type_table(metrics)]
     parts += [f"## Failed questions: {first}", failures_table(configs[first])]

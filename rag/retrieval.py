@@ -24,9 +24,7 @@ class Hit:
     bm25_score: float | None = None
 
 
-def _fuse_rrf(
-    rankings: list[tuple[float, list[int]]], rrf_k: int
-) -> dict[int, float]:
+def _fuse_rrf(rankings: list[tuple[float, list[int]]], rrf_k: int) -> dict[int, float]:
     fused: dict[int, float] = {}
     for weight, ranking in rankings:
         for rank, row in enumerate(ranking, start=1):
@@ -86,8 +84,10 @@ class HybridRetriever:
                 fused = b
             elif s.fusion == "rrf":
                 fused = _fuse_rrf(
-                    [(s.dense_weight, sorted(d, key=d.__getitem__, reverse=True)),
-                     (s.bm25_weight, sorted(b, key=b.__getitem__, reverse=True))],
+                    [
+                        (s.dense_weight, sorted(d, key=d.__getitem__, reverse=True)),
+                        (s.bm25_weight, sorted(b, key=b.__getitem__, reverse=True)),
+                    ],
                     s.rrf_k,
                 )
             else:

@@ -13,12 +13,22 @@ def _original(seeds_dir, doc_id: str) -> str:
 @pytest.mark.parametrize(
     ("question", "expected", "doc"),
     [
-        ("부산시가 고용노동부로부터 확보한 사업비는 얼마야?", "8500만원", "004_d142976b477de943.txt"),
+        (
+            "부산시가 고용노동부로부터 확보한 사업비는 얼마야?",
+            "8500만원",
+            "004_d142976b477de943.txt",
+        ),
         ("강원도는 국비를 얼마나 확보했어?", "1억3500만원", "003_0f5f9c33ddc88417.txt"),
-        ("의정부 청년일자리 플랫폼 사업으로 자격증을 딴 사람은 몇 명이야?", "736명",
-         "002_f7151f5f38947686.txt"),
-        ("인천 뿌리산업 일자리센터는 4년간 일자리를 몇 개 만들었어?", "2,263개",
-         "001_d4b40c634d9b42e7.txt"),
+        (
+            "의정부 청년일자리 플랫폼 사업으로 자격증을 딴 사람은 몇 명이야?",
+            "736명",
+            "002_f7151f5f38947686.txt",
+        ),
+        (
+            "인천 뿌리산업 일자리센터는 4년간 일자리를 몇 개 만들었어?",
+            "2,263개",
+            "001_d4b40c634d9b42e7.txt",
+        ),
     ],
 )
 def test_short_answer_is_a_verbatim_span_of_the_cited_file(
@@ -36,7 +46,11 @@ def test_short_answer_is_a_verbatim_span_of_the_cited_file(
 
 
 def test_every_source_quote_is_verbatim(seed_pipeline, seeds_dir):
-    questions = ["인천은 청년한테 뭘 해줬어?", "2023년 시상식은 어디서 열렸어?", "서울시는 무슨 상 받았어?"]
+    questions = [
+        "인천은 청년한테 뭘 해줬어?",
+        "2023년 시상식은 어디서 열렸어?",
+        "서울시는 무슨 상 받았어?",
+    ]
     for answer in seed_pipeline.ask_batch(questions):
         assert answer.sources
         for s in answer.sources:
@@ -91,11 +105,28 @@ def test_article_field(question, qtype, field):
 
 def test_json_contract(seed_pipeline):
     payload = seed_pipeline.ask("인천시는 일자리대상에서 무슨 상을 받았어?").to_json()
-    assert set(payload) == {"question", "answer", "abstained", "confidence", "sources",
-                            "timings_ms"}
+    assert set(payload) == {
+        "question",
+        "answer",
+        "abstained",
+        "confidence",
+        "sources",
+        "timings_ms",
+    }
     assert set(payload["timings_ms"]) == {"retrieve", "answer", "total"}
     assert 0.0 <= payload["confidence"] <= 1.0
     for s in payload["sources"]:
-        assert set(s) == {"doc_id", "title", "outlet", "date", "passage_id", "quote", "start",
-                          "end", "answer_start", "answer_end", "score"}
+        assert set(s) == {
+            "doc_id",
+            "title",
+            "outlet",
+            "date",
+            "passage_id",
+            "quote",
+            "start",
+            "end",
+            "answer_start",
+            "answer_end",
+            "score",
+        }
     assert NOT_FOUND  # the abstention message shown to users is defined

@@ -13,18 +13,29 @@ runner = CliRunner()
 @pytest.fixture()
 def env(seed_settings, seed_pipeline):
     """Point the CLI at the session's already-built seed index."""
-    return {"RAG_CORPUS_DIR": str(seed_settings.corpus_dir),
-            "RAG_INDEX_DIR": str(seed_settings.index_dir)}
+    return {
+        "RAG_CORPUS_DIR": str(seed_settings.corpus_dir),
+        "RAG_INDEX_DIR": str(seed_settings.index_dir),
+    }
 
 
 def test_search_json_contract(env):
-    result = runner.invoke(app, ["search", "부산시가 확보한 사업비는?", "--k", "2", "--json"], env=env)
+    result = runner.invoke(
+        app, ["search", "부산시가 확보한 사업비는?", "--k", "2", "--json"], env=env
+    )
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout.strip().splitlines()[-1])
     assert row["question"] == "부산시가 확보한 사업비는?"
     assert len(row["results"]) == 2
-    assert set(row["results"][0]) == {"doc_id", "passage_id", "title", "text", "start", "end",
-                                      "score"}
+    assert set(row["results"][0]) == {
+        "doc_id",
+        "passage_id",
+        "title",
+        "text",
+        "start",
+        "end",
+        "score",
+    }
 
 
 def test_search_batch_keeps_order_and_reports_bad_lines(env, tmp_path):
@@ -41,12 +52,15 @@ def test_search_batch_keeps_order_and_reports_bad_lines(env, tmp_path):
 
 
 def test_ask_json_and_human_output(env):
-    result = runner.invoke(app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?", "--json"],
-                           env=env)
+    result = runner.invoke(
+        app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?", "--json"], env=env
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload["answer"] == "8500만원" and payload["abstained"] is False
-    human = runner.invoke(app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?"], env=env)
+    human = runner.invoke(
+        app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?"], env=env
+    )
     assert "【8500만원】" in human.stdout and "004_d142976b477de943.txt" in human.stdout
 
 
@@ -72,8 +86,9 @@ def test_index_on_an_empty_corpus_is_refused(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "blank.txt").write_text("\n", encoding="utf-8")
-    result = runner.invoke(app, ["index", "--corpus", str(empty), "--index-dir",
-                                 str(tmp_path / "idx")])
+    result = runner.invoke(
+        app, ["index", "--corpus", str(empty), "--index-dir", str(tmp_path / "idx")]
+    )
     assert result.exit_code == 1 and "no readable" in result.output
 
 
