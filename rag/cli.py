@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.retrieval import Hit
 from rag.settings import FusionMethod, RetrievalMode, Settings
 
 app = typer.Typer(
@@ -102,19 +101,6 @@ def read_questions(path: Path) -> list[str]:
     return questions
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    p = hit.passage
-    return {
-        "doc_id": p.doc_id,
-        "passage_id": p.passage_id,
-        "title": p.title,
-        "text": p.text,
-        "start": p.start,
-        "end": p.end,
-        "score": round(hit.score, 6),
-    }
-
-
 def _print_results(question: str, results: list[dict[str, Any]]) -> None:
     typer.echo(f"Q: {question}")
     if not results:
@@ -203,7 +189,7 @@ def search(
 
         def answer(qs: list[str]) -> list[dict[str, Any]]:
             return [
-                {"results": [hit_json(h) for h in hits]} for hits in pipeline.search_batch(qs, k)
+                {"results": [h.to_json() for h in hits]} for hits in pipeline.search_batch(qs, k)
             ]
 
         for q, result in run_questions(question, batch, answer):

@@ -29,7 +29,10 @@ _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"왜|어째서|이유|까닭|원인|(?:무엇|뭐) 때문")),
     ("other", re.compile(r"어떻게|방법")),
     ("amount", re.compile(r"몇\s*(?:년간|년\s*동안|년\s*연속|년째|개월)")),
-    ("date", re.compile(r"언제|며칠|몇\s*(?:년|월|일|시|세기)|날짜|시기|연도|일시|어느\s*(?:날|기간)")),
+    (
+        "date",
+        re.compile(r"언제|며칠|몇\s*(?:년|월|일|시|세기)|날짜|시기|연도|일시|어느\s*(?:날|기간)"),
+    ),
     ("amount", re.compile(r"얼마|몇|금액|액수|규모|비율|비중|퍼센트|%")),
     ("person", re.compile(r"누구|누가|누굴|어느\s*분|기자\s*(?:이름|는)|인물")),
     ("place", re.compile(r"어디|어느\s*(?:곳|지역|도시|나라|시군)|장소")),
@@ -41,7 +44,7 @@ _TOPIC_NOUN_RE = re.compile(r"(\S+?)(?:은|는|이|가)$")
 
 _MAX_SPAN_CHARS = 30
 _PREDICATE_BONUS = 1.2
-_PREDICATE_WINDOW = 1
+_PREDICATE_WINDOW = 2
 # Kiwi tags that are punctuation/symbols: they end a word (eojeol) and never start a span.
 _PUNCT_TAGS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW"})
 # Tags that may form the nominal head of a word, before its particles and endings.
@@ -69,7 +72,10 @@ _MONEY_TERMS = _names(
 _PERCENT_RE = re.compile(r"률|율|비율|비중|퍼센트|%|포인트")
 # A change in a rate is answered in percentage points ("4.4%p"), the rate itself in "%".
 _CHANGE_RE = re.compile(r"상승|증가|감소|하락|늘|줄|폭|올랐|떨어|포인트")
-_YEAR_RE = re.compile(r"몇\s*년|연도|년도|(?:^|\s)(?:어느\s*|몇\s*)?해(?:는|에|가|를)?(?=[\s?？]|$)")
+# "몇 년", "연도", and the noun 해 ("설립된 해는?", "어느 해에").
+_YEAR_RE = re.compile(
+    r"몇\s*년|연도|년도|(?:^|\s)(?:어느\s*|몇\s*)?해(?:는|에|가|를)?(?=[\s?？]|$)"
+)
 _MONTH_RE = re.compile(r"몇\s*월|몇\s*달")
 _DAY_RE = re.compile(r"며칠|몇\s*일")
 _TIME_RE = re.compile(r"몇\s*시|시각|시간")
@@ -830,10 +836,11 @@ def _proper_runs(sent: _Sentence) -> Iterator[tuple[int, int]]:
     run: list[int] = []
     for idx, word in enumerate(words):
         stem = _stem_tokens(word)
-        proper = bool(stem) and stem[0].tag == "NNP" and all(
-            t.tag in ("NNP", "SN", "NNB") for t in stem
+        proper = (
+            bool(stem) and stem[0].tag == "NNP" and all(t.tag in ("NNP", "SN", "NNB") for t in stem)
         )
-        if proper and run and words[run[-1]].nominal and text[words[run[-1]].end : word.start] == " ":
+        previous = words[run[-1]] if run else None
+        if proper and previous and previous.nominal and text[previous.end : word.start] == " ":
             run.append(idx)
         else:
             if run:
@@ -972,6 +979,8 @@ def _place_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             if len(words) == 1 and _bare_person_nnp(text, head):
                 continue  # a person, not a place
             fit = 0.65
+        elif _marked_like_the_question(q, head):
+            fit = 0.3  # any noun marked the way 어디서/어디로 is: "잠수함에", "건설현장에서"
         else:
             continue
         if _ROLE_OF_PARTICLE.get(head.particle) == "locative":
@@ -979,6 +988,15 @@ def _place_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         if _in_quote(sent, start, end):
             fit *= 0.5  # part of a quoted title ("‘2023년 전국 지방자치단체 일자리대상’")
         yield _Candidate(start, end, fit * _role_factor(q, head.particle))
+
+
+def _marked_like_the_question(q: _Question, word: _Word) -> bool:
+    """The word ends in the particle of 어디에/어디서/어디로 (only 는 may follow: "생가에는",
+    not "창출에도", which adds to a list)."""
+    if q.role not in ("locative", "direction") or _ROLE_OF_PARTICLE.get(word.particle) != q.role:
+        return False
+    after = [t for t in word.tokens if t.start >= word.stem_end][1:]
+    return all(t.form in ("는", "ᆫ") for t in after)
 
 
 def _thing_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
@@ -1007,8 +1025,9 @@ def _thing_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
     for first, last in _proper_runs(sent):
         # A proper name inside a longer phrase ("1971년 번디", "결과 스몰렌스크가"): names
         # are what "…의 이름은?" and most elliptical thing questions want.
-        head = sent.words[last]
-        start, end = sent.words[first].start, head.stem_end
+        words, _ = _trim_phrase(sent, q, list(sent.words[first : last + 1]), place=False)
+        head = words[-1]
+        start, end = words[0].start, head.stem_end
         if _in_quote(sent, start, end, part_only=True):
             continue
         fit = 0.45 if q.target else 0.6

@@ -23,6 +23,19 @@ class Hit:
     dense_score: float | None = None
     bm25_score: float | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """One result of ``rag search --json`` and ``GET /api/search``."""
+        p = self.passage
+        return {
+            "doc_id": p.doc_id,
+            "passage_id": p.passage_id,
+            "title": p.title,
+            "text": p.text,
+            "start": p.start,
+            "end": p.end,
+            "score": round(self.score, 6),
+        }
+
 
 def _fuse_rrf(rankings: list[tuple[float, list[int]]], rrf_k: int) -> dict[int, float]:
     fused: dict[int, float] = {}

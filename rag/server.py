@@ -12,7 +12,10 @@ import sys
 import threading
 from typing import Annotated, Any
 
-import gradio as gr
+# No telemetry from an offline product (must be set before Gradio is imported).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
 import uvicorn
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -21,7 +24,6 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.cli import hit_json
 from rag.followup import resolve_followup
 from rag.index import update_index
 from rag.pipeline import InvalidQuestion, Pipeline, validate_question
@@ -148,7 +150,7 @@ class QAService:
         text = validate_question(question, self.settings.max_question_chars)
         with self._lock:
             hits = self._pipeline.search(text, k)
-        return {"question": text, "results": [hit_json(h) for h in hits]}
+        return {"question": text, "results": [h.to_json() for h in hits]}
 
     def reindex(self, rebuild: bool) -> ReindexOut:
         """Bring the index in line with the corpus folder with the loaded model, then

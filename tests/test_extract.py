@@ -496,3 +496,109 @@ def test_offsets_invariant_over_a_whole_article() -> None:
                 assert span.text.count("(") == span.text.count(")")
             assert 0.0 <= span.score <= 1.0
     assert found > 40
+
+
+# --- behaviours found on KorQuAD 1.0 dev (oracle sentence) ----------------------------------
+# Sentences below are verbatim from KorQuAD 1.0 dev contexts, or from the seed articles.
+GANGWON_TWELFTH = (
+    "전국 지방자치단체 일자리대상은, 자치단체의 지역일자리 목표 공시제 추진실적, 우수사업 등 "
+    "일자리사업 성과를 전국에 공유‧확산하고 사회적 관심을 제고하기 위해 2012년부터 개최되었으며 "
+    "올해로 열두 번째를 맞은 전국 지방자치단체 일자리대상에서는 공시제 58개, 우수사업 15개 등 총 "
+    "73개 자치단체에 대한 시상이 이루어졌다."
+)
+GANGWON_SLOGAN = (
+    "도와 관광재단, 경제진흥원, 인적자원개발위원회의 전방위적 협업을 통해 “강원도=워케이* "
+    "최적지”라는 지역브랜딩을 강화하고 고부가가치 관광산업 활성화로 민간주도 양질의 일자리창출 "
+    "기반을 마련했다."
+)
+KQ_BTS = (
+    "방탄소년단은 4월 5일 일본 세 번째 정규 앨범 《Face Yourself》을 발매하였고, 일본 드라마 "
+    '《시그널 장기 미제 사건 수사반》의 주제가로 기용 된 "Don\'t Leave Me"까지 총 12곡이 수록됐다.'
+)
+KQ_UPDATE = (
+    "이 업데이트는 적어도 128MB의 여유 공간이 있는 메모리 카드나 하드 드라이브가 있어야 한다."
+)
+KQ_KIM = (
+    "2017년 2월 13일 오전 9시경 김정남은 말레이시아 세팡에 위치한 쿠알라룸푸르 국제공항에서 "
+    "무언가를 맨손에 묻힌 여성 2명이 얼굴을 문지르고 얼마 후 사망하였다."
+)
+KQ_QUAKE = "2011년 3월 일본에서 대지진이 발생했다."
+KQ_MEETING = (
+    "3월 11일 오후 6시 30분부터 긴급대책회의를 소집하고 한국인 교민의 피해 파악, 일본 지원 방안, "
+    "이번 사태로 인한 대한민국의 영향 등을 논의하였다."
+)
+KQ_BLUES = "둘다 미국 남부 (Deep South)와 19세기 말에 만들어졌다."
+KQ_HIROHITO = (
+    "제왕 수업을 받던 시절에 히로히토에게 영향을 준 또 다른 인물로는 스기우라 주고, 시라토리 "
+    "구라키치, 시미즈 도루가 있었다."
+)
+KQ_SUBMARINE = "아틀라스는 그의 아내와 자식들이 잠수함에 숨어 있다고 하며 잭을 잠수함으로 인도한다."
+KQ_BUNDY = (
+    "1971년 번디는 시애틀 자살 핫라인 위기 센터에서 일을 구했는데, 그곳에서 앤 룰을 만나서 같이 "
+    "일하게 되었다."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # A noun glued to a number is its counter; Latin units count too.
+        ("방탄소년단의 앨범에는 총 몇 곡이 수록되었는가?", KQ_BTS, "12곡"),
+        ("업데이트에는 얼마만큼의 여유 공간이 필요한가?", KQ_UPDATE, "128MB"),
+        # Native Korean numerals.
+        ("2023년 전국 지방자치단체 일자리대상은 몇 번째 행사였나?", GANGWON_TWELFTH, "열두 번째"),
+    ],
+)
+def test_amount_counters_and_native_numerals(question: str, sentence: str, expected: str) -> None:
+    assert _answer(question, sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("김정남이 사망한 년도는?", KQ_KIM, "2017년"),  # the year alone, not the full date
+        ("2011년 몇월에 일본에서 대지진이 발생하였나?", KQ_QUAKE, "3월"),
+        ("긴급대책회의는 몇 시부터 소집하였는가?", KQ_MEETING, "오후 6시 30분"),
+        ("블루스와 재즈는 몇세기 말에 만들어졌나?", KQ_BLUES, "19세기"),
+    ],
+)
+def test_date_grain_times_and_centuries(question: str, sentence: str, expected: str) -> None:
+    assert _answer(question, sentence) == expected
+
+
+def test_date_grain_classification() -> None:
+    assert classify_question("블루스는 몇세기에 만들어졌나?") == "date"
+    assert classify_question("김정남이 사망한 해는?") == "date"
+
+
+def test_person_without_a_title_is_a_proper_name_run() -> None:
+    answer = _answer("영국에서 유학한 국수주의자로 히로히토에게 영향을 준 인물은?", KQ_HIROHITO)
+    assert answer in {"스기우라 주고", "시라토리 구라키치", "시미즈 도루"}
+
+
+def test_place_marked_like_the_question_word() -> None:
+    # No venue or proper noun: the noun marked 으로 like 어디로 answers.
+    assert _answer("아틀라스는 잭을 어디로 인도하나?", KQ_SUBMARINE) == "잠수함"
+    assert _answer("어디서 하나?", UIJEONGBU_PLANS) is None  # "창출에도" adds to a list
+
+
+def test_place_next_to_the_questions_verb_beats_a_quoted_title() -> None:
+    question = "의정부시가 우수상을 받은 2023년 일자리대상 시상식은 어디서 열렸나?"
+    assert _answer(question, UIJEONGBU_AWARD) == "정부세종컨벤션센터"
+
+
+def test_thing_prefers_a_proper_name_inside_a_longer_phrase() -> None:
+    answer = _answer("번디와 시애틀 자살 핫라인 위기 센터에서 같이 일한 사람의 이름은?", KQ_BUNDY)
+    assert answer == "앤 룰"
+
+
+def test_casual_award_question_and_slogans() -> None:
+    assert _answer("강원도는 이번에 상 뭐 탔어?", GANGWON_HEADLINE) == "최우수상"
+    # A quoted slogan is no award: whatever is returned, it is neither it nor confident.
+    span = extract_span("강원도는 이번에 상 뭐 탔어?", GANGWON_SLOGAN)
+    assert span is None or ("워케이" not in span.text and span.score < 0.5)
+
+
+def test_repeating_phrase_loses_to_the_programme_name() -> None:
+    question = "2024년 우수사업 부문에서 높은 평가를 받은 인천시 사업은 무엇인가?"
+    assert _answer(question, INCHEON_2024_UNIT) == "뿌리산업 일자리센터 운영"
