@@ -17,7 +17,7 @@ from rag.extract import QuestionType, Span, classify_question, extract_span
 from rag.index import CorpusIndex, DocumentInfo
 from rag.korean import get_kiwi
 from rag.retrieval import Hit
-from rag.tokenization import content_terms
+from rag.tokenization import content_terms, expand_question_terms
 
 NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
 
@@ -167,7 +167,7 @@ class ExtractiveAnswerer:
     """Sentence selection (dense + lexical + entity match), span extraction, abstention."""
 
     #: Below this sentence score the system says the documents do not hold the answer.
-    threshold = 0.40
+    threshold = 0.42
     #: Other documents' sentences this close to the best one are cited as support.
     support_ratio = 0.9
 
@@ -175,6 +175,8 @@ class ExtractiveAnswerer:
         self.index = index
         self.embedder = embedder
         self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
+        self._term_cache: dict[tuple[str, int, int], set[str]] = {}
+        self._rows = {p.passage_id: i for i, p in enumerate(index.passages)}
         df: Counter[str] = Counter()
         for terms in index.terms:
             df.update({canonical(t) for t in terms})
@@ -183,6 +185,12 @@ class ExtractiveAnswerer:
 
     def _idf(self, term: str) -> float:
         return math.log(1 + (self._n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
+
+    def _sentence_terms(self, quote: Quote) -> set[str]:
+        key = (quote.doc_id, quote.start, quote.end)
+        if key not in self._term_cache:
+            self._term_cache[key] = _terms(quote.text)
+        return self._term_cache[key]
 
     def _sentence_vectors(self, quotes: list[Quote]) -> np.ndarray:
         missing = [q for q in quotes if (q.doc_id, q.start, q.end) not in self._vectors]
@@ -216,20 +224,30 @@ class ExtractiveAnswerer:
         q_terms = _terms(question)
         weights = {t: self._idf(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
+        alternatives = {
+            group[0]: {canonical(a) for a in group}
+            for group in expand_question_terms(sorted(q_terms))
+        }
         entities = question_entities(question)
         dense = self._sentence_vectors(quotes) @ query_vector
         passage_terms = {
-            p.passage_id: {canonical(t) for t in terms}
-            for p, terms in zip(self.index.passages, self.index.terms, strict=True)
-            if p.passage_id in {q.passage_id for q in quotes}
+            q.passage_id: {canonical(t) for t in self.index.terms[self._rows[q.passage_id]]}
+            for q in quotes
         }
         scored = []
         for quote, sim in zip(quotes, dense, strict=True):
-            s_terms = _terms(quote.text)
+            s_terms = self._sentence_terms(quote)
             context = passage_terms.get(quote.passage_id, set())
             lexical = (
                 sum(
-                    w * (1.0 if t in s_terms else 0.5 if t in context else 0.0)
+                    w
+                    * (
+                        1.0
+                        if alternatives[t] & s_terms
+                        else 0.5
+                        if alternatives[t] & context
+                        else 0.0
+                    )
                     for t, w in weights.items()
                 )
                 / total

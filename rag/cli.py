@@ -323,6 +323,9 @@ def evaluate_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write report.md and PNG charts here.")
     ] = None,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Score retrieval only (much faster).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Score retrieval, answers, abstention and latency on a question set (or KorQuAD),
@@ -353,8 +356,8 @@ def evaluate_cmd(
             pipeline = base_pipeline.with_settings(**overrides)
             if not json_out:
                 typer.echo(f"evaluating {name} on {len(items)} questions…", err=True)
-            results[name] = evaluation.evaluate(pipeline, items)
-        if korquad is not None:
+            results[name] = evaluation.evaluate(pipeline, items, answers=not retrieval_only)
+        if korquad is not None and not retrieval_only:
             reader = evaluation.reader_scores(base_pipeline, items)
         result = {
             "dataset": dataset,

@@ -36,6 +36,8 @@ class Embedder:
         self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._query_cache: dict[str, np.ndarray] = {}
+        #: Off while timing retrieval, so a measured latency includes embedding the question.
+        self.cache_queries = True
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
         if not texts:
@@ -54,12 +56,15 @@ class Embedder:
         """Questions repeat (evaluation runs, popular questions), so vectors are cached."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        found = {t: self._query_cache[t] for t in texts if t in self._query_cache}
+        cache = self._query_cache if self.cache_queries else {}
+        found = {t: cache[t] for t in texts if t in cache}
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             vectors = self._encode(missing, self.query_prompt, show_progress=False)
             found.update(zip(missing, vectors, strict=True))
             for text, vector in zip(missing, vectors, strict=True):
+                if not self.cache_queries:
+                    break
                 if len(self._query_cache) >= _QUERY_CACHE_SIZE:
                     self._query_cache.pop(next(iter(self._query_cache)))
                 self._query_cache[text] = vector

@@ -108,8 +108,9 @@ def percentile(values: Sequence[float], q: float) -> float:
 @dataclass
 class QuestionResult:
     question: EvalQuestion
-    answer: Answer
+    answer: Answer | None  # None when only retrieval is evaluated
     ranking: list[str]
+    latency_ms: float
 
     def record(self) -> dict[str, Any]:
         q, a = self.question, self.answer
@@ -117,12 +118,12 @@ class QuestionResult:
             "id": q.id,
             "type": q.type,
             "answerable": q.answerable,
-            "abstained": a.abstained,
-            "latency_ms": a.timings_ms.get("total", 0.0),
+            "abstained": a is not None and a.abstained,
+            "latency_ms": self.latency_ms,
         }
         if q.answerable and q.docs:
             out |= retrieval_metrics(self.ranking, q.docs)
-        if q.answerable:
+        if q.answerable and a is not None:
             text = a.answer or ""
             out["correct"] = float(any(contains_answer(text, g) for g in q.answers))
             out["em"] = max(exact_match(text, g) for g in q.answers)
@@ -160,7 +161,9 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
                 sum(1 for r in answerable if r.get("answer_chars", 99) <= 30)
                 / max(1, len(answerable)),
                 4,
-            ),
+            )
+            if any("correct" in r for r in answerable)
+            else None,
             "citation_accuracy": _mean(answerable, "cited"),
         },
         "abstention": {
@@ -196,6 +199,8 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
 
 def is_failure(result: QuestionResult) -> bool:
     q, a = result.question, result.answer
+    if a is None:
+        return False
     if not q.answerable:
         return not a.abstained
     return a.abstained or not any(contains_answer(a.answer or "", g) for g in q.answers)
@@ -218,23 +223,41 @@ def failure(result: QuestionResult) -> dict[str, Any]:
 
 
 def run_questions(
-    pipeline: Pipeline, questions: list[EvalQuestion], mode: RetrievalMode | None = None
+    pipeline: Pipeline,
+    questions: list[EvalQuestion],
+    mode: RetrievalMode | None = None,
+    answers: bool = True,
 ) -> list[QuestionResult]:
     """Every question through the same path as ``rag ask`` (one at a time, so latencies
-    are those of a warm single request), plus a 20-deep document ranking."""
+    are those of a warm single request), plus a 20-deep document ranking. With
+    ``answers=False`` only retrieval is run and timed."""
     texts = [q.question for q in questions]
     rankings = pipeline.retriever.run_batch(texts, k=20, mode=mode)
-    return [
-        QuestionResult(q, pipeline.ask(q.question, mode), ranked_docs(hits))
-        for q, hits in zip(questions, rankings, strict=True)
-    ]
+    results = []
+    for q, hits in zip(questions, rankings, strict=True):
+        if answers:
+            answer = pipeline.ask(q.question, mode)
+            latency = answer.timings_ms["total"]
+        else:
+            pipeline.embedder.cache_queries = False  # time the question's embedding too
+            try:
+                started = time.perf_counter()
+                pipeline.retriever.run(q.question, pipeline.settings.answer_passages, mode)
+                answer, latency = None, (time.perf_counter() - started) * 1000
+            finally:
+                pipeline.embedder.cache_queries = True
+        results.append(QuestionResult(q, answer, ranked_docs(hits), latency))
+    return results
 
 
 def evaluate(
-    pipeline: Pipeline, questions: list[EvalQuestion], mode: RetrievalMode | None = None
+    pipeline: Pipeline,
+    questions: list[EvalQuestion],
+    mode: RetrievalMode | None = None,
+    answers: bool = True,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    metrics = summarize(run_questions(pipeline, questions, mode))
+    metrics = summarize(run_questions(pipeline, questions, mode, answers))
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     return metrics
 

@@ -13,7 +13,7 @@ from rag.embedder import Embedder
 from rag.index import CorpusIndex
 from rag.passages import Passage
 from rag.settings import RetrievalMode, Settings
-from rag.tokenization import content_terms_batch
+from rag.tokenization import content_terms_batch, expand_question_terms
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ class HybridRetriever:
 
     def _bm25(self, questions: list[str], depth: int) -> list[dict[int, float]]:
         out = []
-        for terms in content_terms_batch(questions):
+        for question_terms in content_terms_batch(questions):
+            terms = [t for group in expand_question_terms(question_terms) for t in group]
             scores = self.index.bm25.get_scores(terms) if terms else np.zeros(1)
             top = np.argsort(-scores)[:depth]
             out.append({int(r): float(scores[r]) for r in top if scores[r] > 0})
