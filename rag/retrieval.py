@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25 over Kiwi morphemes), fused.
 
 Dense vectors catch paraphrases ("돈을 얼마 받았어" ~ "사업비를 확보"); BM25 catches exact
-names and numbers that a small embedding model blurs. Reciprocal rank fusion needs no
-score calibration; normalised score fusion is offered for tuning.
+names and numbers that a small embedding model blurs. The default fusion is a weighted
+sum of normalised scores (on KorQuAD dev it beat reciprocal rank fusion, which lets the
+weaker dense ranking pull good BM25 hits down); RRF is kept as an option.
 """
 
 from dataclasses import dataclass
@@ -43,6 +44,21 @@ def _fuse_rrf(rankings: list[tuple[float, list[int]]], rrf_k: int) -> dict[int, 
         for rank, row in enumerate(ranking, start=1):
             fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank)
     return fused
+
+
+def _fuse_scores(
+    dense: dict[int, float], bm25: dict[int, float], dense_weight: float, bm25_weight: float
+) -> dict[int, float]:
+    """Weighted sum of scores on one scale: cosines min-max normalised over the
+    candidates (they crowd into a narrow band), BM25 divided by the best score."""
+    low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
+    span = (high - low) or 1.0
+    top = max(bm25.values(), default=1.0) or 1.0
+    return {
+        row: (dense_weight * (dense[row] - low) / span if row in dense else 0.0)
+        + bm25_weight * bm25.get(row, 0.0) / top
+        for row in dense.keys() | bm25.keys()
+    }
 
 
 class HybridRetriever:
@@ -105,11 +121,7 @@ class HybridRetriever:
                     s.rrf_k,
                 )
             else:
-                top_b = max(b.values(), default=1.0) or 1.0
-                fused = {
-                    row: s.dense_weight * d.get(row, 0.0) + s.bm25_weight * b.get(row, 0.0) / top_b
-                    for row in d.keys() | b.keys()
-                }
+                fused = _fuse_scores(d, b, s.dense_weight, s.bm25_weight)
             ranked = sorted(fused, key=lambda row: (-fused[row], row))[:k]
             results.append(
                 [

@@ -37,8 +37,8 @@ class Settings(BaseSettings):
 
     dense_index: DenseIndexType = Field("flat", description="FAISS index type.")
     mode: RetrievalMode = Field("hybrid", description="Which retrievers answer a query.")
-    fusion: FusionMethod = Field("rrf", description="How dense and BM25 rankings are fused.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    fusion: FusionMethod = Field("score", description="How dense and BM25 results are fused.")
+    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Rank offset of reciprocal rank fusion.")
     fusion_depth: int = Field(50, ge=1, description="Candidates taken from each retriever.")
