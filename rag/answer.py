@@ -8,6 +8,7 @@ import math
 import re
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,7 @@ from rag.embedder import Embedder
 from rag.extract import QuestionType, Span, classify_question, extract_span
 from rag.index import CorpusIndex, DocumentInfo
 from rag.korean import get_kiwi
+from rag.passages import Passage
 from rag.retrieval import Hit
 from rag.tokenization import content_terms, expand_question_terms
 
@@ -199,6 +201,11 @@ class ExtractiveAnswerer:
             for q, v in zip(missing, vectors, strict=True):
                 self._vectors[(q.doc_id, q.start, q.end)] = v
         return np.stack([self._vectors[(q.doc_id, q.start, q.end)] for q in quotes])
+
+    def warm(self, passages: Iterable[Passage]) -> None:
+        """Embed the sentences of ``passages`` ahead of questions, in large batches: the
+        first question about a passage then pays no embedding time."""
+        self._sentence_vectors(self.quotes([Hit(p, 0.0) for p in passages]))
 
     @staticmethod
     def quotes(hits: list[Hit]) -> list[Quote]:

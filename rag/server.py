@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: Earlier questions looked at for a follow-up; older turns cannot change its meaning.
 MAX_HISTORY = 50
 MAX_K = 50
+#: Corpora up to this many passages get all sentence vectors computed at start-up.
+WARM_PASSAGES = 2000
 API_KEY_ENV = "RAG_API_KEY"
 
 
@@ -299,6 +301,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     stderr), then serve until interrupted."""
     print(f"loading the index of {settings.corpus_dir} ...", file=sys.stderr)
     pipeline = Pipeline.load(settings, show_progress=True)
+    if len(pipeline.index.passages) <= WARM_PASSAGES:
+        print("preparing sentence vectors ...", file=sys.stderr)
+        pipeline.answerer.warm(pipeline.index.passages)  # no slow first questions
     pipeline.search("일자리", 1)  # warm the model up: the first query is seconds slower
     app = create_app(pipeline, settings)
     print(f"chat page: http://{host}:{port}/  API docs: http://{host}:{port}/api/docs",
