@@ -120,6 +120,32 @@ class Source:
     answer_end: int | None
     score: float
 
+    @classmethod
+    def cite(
+        cls,
+        info: DocumentInfo,
+        passage_id: str,
+        quote: str,
+        start: int,
+        answer_start: int | None,
+        answer_end: int | None,
+        score: float,
+    ) -> "Source":
+        """A quote of ``info``'s file starting at ``start``, with the answer's offsets."""
+        return cls(
+            info.doc_id,
+            info.title,
+            info.outlet,
+            info.date,
+            passage_id,
+            quote,
+            start,
+            start + len(quote),
+            answer_start,
+            answer_end,
+            score,
+        )
+
 
 @dataclass
 class Answer:
@@ -338,34 +364,19 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _evidence_source(info: DocumentInfo, field_name: str, score: float) -> Source:
-        line_start, line_end, start, end, line = info.evidence[field_name]
-        return Source(
-            doc_id=info.doc_id,
-            title=info.title,
-            outlet=info.outlet,
-            date=info.date,
-            passage_id=f"{info.doc_id}#{field_name}",
-            quote=line,
-            start=line_start,
-            end=line_end,
-            answer_start=start,
-            answer_end=end,
-            score=score,
-        )
+        line_start, _, start, end, line = info.evidence[field_name]
+        return Source.cite(info, f"{info.doc_id}#{field_name}", line, line_start, start, end, score)
 
     def _source(self, s: Scored, with_span: bool) -> Source:
         info = self.index.documents[s.quote.doc_id]
         span = s.span if with_span else None
-        return Source(
-            doc_id=s.quote.doc_id,
-            title=info.title,
-            outlet=info.outlet,
-            date=info.date,
-            passage_id=s.quote.passage_id,
-            quote=s.quote.text,
-            start=s.quote.start,
-            end=s.quote.end,
-            answer_start=s.quote.start + span.start if span else None,
-            answer_end=s.quote.start + span.end if span else None,
-            score=s.score,
+        q = s.quote
+        return Source.cite(
+            info,
+            q.passage_id,
+            q.text,
+            q.start,
+            q.start + span.start if span else None,
+            q.start + span.end if span else None,
+            s.score,
         )
