@@ -19,7 +19,7 @@ from rag.index import CorpusIndex, DocumentInfo
 from rag.korean import get_kiwi
 from rag.passages import Passage
 from rag.retrieval import Hit
-from rag.tokenization import content_terms, expand_question_terms
+from rag.tokenization import content_terms, content_terms_batch, expand_question_terms
 
 NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
 
@@ -79,8 +79,12 @@ def canonical(term: str) -> str:
     return _PLACE_SUFFIX.sub("", term) if len(term) >= 3 else term
 
 
+def _term_set(terms: list[str]) -> set[str]:
+    return {canonical(t) for t in terms} - _QUESTION_WORDS
+
+
 def _terms(text: str) -> set[str]:
-    return {canonical(t) for t in content_terms(text)} - _QUESTION_WORDS
+    return _term_set(content_terms(text))
 
 
 def question_entities(question: str) -> set[str]:
@@ -231,7 +235,11 @@ class ExtractiveAnswerer:
     def warm(self, passages: Iterable[Passage]) -> None:
         """Embed the sentences of ``passages`` ahead of questions, in large batches: the
         first question about a passage then pays no embedding time."""
-        self._sentence_vectors(self.quotes([Hit(p, 0.0) for p in passages]))
+        quotes = self.quotes([Hit(p, 0.0) for p in passages])
+        self._sentence_vectors(quotes)
+        fresh = [q for q in quotes if (q.doc_id, q.start, q.end) not in self._term_cache]
+        for q, terms in zip(fresh, content_terms_batch(q.text for q in fresh), strict=True):
+            self._term_cache[(q.doc_id, q.start, q.end)] = _term_set(terms)
 
     @staticmethod
     def quotes(hits: list[Hit]) -> list[Quote]:
