@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.settings import FusionMethod, RetrievalMode, Settings
+from rag.settings import BUNDLED_MODEL, FusionMethod, RetrievalMode, Settings
 
 app = typer.Typer(
     help="Offline Korean document Q&A: index news articles, search them, ask questions "
@@ -53,8 +53,8 @@ def make_settings(**overrides: Any) -> Settings:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn expected failures into one clear line on stderr and exit status 1."""
-    from rag.index import IndexNotReady
-    from rag.questions import InvalidQuestion
+    from rag.answer.questions import InvalidQuestion
+    from rag.index.store import IndexNotReady
 
     try:
         yield
@@ -101,15 +101,23 @@ def read_questions(path: Path) -> list[str]:
     return questions
 
 
+def printable(text: str | None) -> str:
+    """Article text for a terminal: control characters (escape codes) shown as "�"."""
+    from rag.answer.questions import CONTROL_CHARACTERS
+
+    return CONTROL_CHARACTERS.sub("\ufffd", text or "")
+
+
 def _print_results(question: str, results: list[dict[str, Any]]) -> None:
     typer.echo(f"Q: {question}")
     if not results:
         typer.echo("  (no matching passages)")
     for rank, r in enumerate(results, start=1):
-        snippet = " ".join(r["text"].split())
+        snippet = " ".join(printable(r["text"]).split())
         snippet = snippet if len(snippet) <= 160 else snippet[:159] + "…"
         typer.echo(
-            f"{rank:>2}. {r['score']:.4f}  {r['doc_id']} [{r['start']}:{r['end']}]  {r['title']}"
+            f"{rank:>2}. {r['score']:.4f}  {r['doc_id']} [{r['start']}:{r['end']}]  "
+            f"{printable(r['title'])}"
             f"\n    {snippet}"
         )
 
@@ -121,7 +129,7 @@ def run_questions(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Shared by search and ask: a single question or a batch file, answered in order.
     An invalid question in a batch yields an ``error`` entry instead of stopping the run."""
-    from rag.questions import InvalidQuestion
+    from rag.answer.questions import InvalidQuestion
 
     if (question is None) == (batch is None):
         raise ValueError("give either a question or --batch FILE")
@@ -145,8 +153,8 @@ def index(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
 ) -> None:
     """Build or update the index of a corpus folder (only changed articles are re-embedded)."""
-    from rag.embedder import Embedder
-    from rag.index import update_index
+    from rag.index.embedder import Embedder
+    from rag.index.store import update_index
 
     with user_errors():
         settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
@@ -182,7 +190,7 @@ def search(
             corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode, fusion=fusion
         )
         if question is not None and batch is None:
-            from rag.questions import validate_question
+            from rag.answer.questions import validate_question
 
             validate_question(question, settings.max_question_chars)  # fail before loading
         pipeline = Pipeline.load(settings, show_progress=not json_out)
@@ -202,14 +210,14 @@ def search(
 
 
 def _print_answer(result: dict[str, Any]) -> None:
-    from rag.answer import NOT_FOUND
+    from rag.answer.answerer import NOT_FOUND
 
     if result["abstained"]:
         typer.echo(f"A: {NOT_FOUND} (confidence {result['confidence']:.2f})")
         if result["sources"]:
             typer.echo("Related passages:")
     else:
-        typer.echo(f"A: {result['answer']}  (confidence {result['confidence']:.2f})")
+        typer.echo(f"A: {printable(result['answer'])}  (confidence {result['confidence']:.2f})")
         typer.echo("Sources:" if len(result["sources"]) > 1 else "Source:")
     for s in result["sources"]:
         quote = s["quote"]
@@ -217,9 +225,9 @@ def _print_answer(result: dict[str, Any]) -> None:
             a, b = s["answer_start"] - s["start"], s["answer_end"] - s["start"]
             quote = f"{quote[:a]}【{quote[a:b]}】{quote[b:]}"
         meta = ", ".join(x for x in (s["outlet"], s["date"]) if x)
-        typer.echo(f"  “{' '.join(quote.split())}”")
+        typer.echo(f"  “{' '.join(printable(quote).split())}”")
         typer.echo(
-            f"    — {s['title']}{f' ({meta})' if meta else ''} · "
+            f"    — {printable(s['title'])}{f' ({printable(meta)})' if meta else ''} · "
             f"{s['doc_id']} [{s['start']}:{s['end']}]"
         )
 
@@ -236,8 +244,8 @@ def ask(
 ) -> None:
     """Answer a question with a span quoted verbatim from the articles, or say that the
     articles do not contain the answer."""
+    from rag.answer.questions import validate_question
     from rag.pipeline import Pipeline
-    from rag.questions import validate_question
 
     with user_errors():
         settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode)
@@ -272,11 +280,116 @@ def serve(
     model: ModelOpt = None,
 ) -> None:
     """Serve the chat page at / and the JSON API under /api from one process."""
-    from rag.server import serve as run_server
+    from rag.serve.api import serve as run_server
 
     with user_errors():
         settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
         run_server(settings, host=host, port=port)
+
+
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+@app.command("train-reader")
+def train_reader_cmd(
+    korquad: Annotated[
+        Path, typer.Option(help="KorQuAD 1.0 dev JSON (split by article; test never read).")
+    ] = _SHARED / "korquad-v1" / "KorQuAD_v1.0_dev.json",
+    newsqa: Annotated[
+        Path | None, typer.Option(help="newsqa-ko folder (its train half is used too).")
+    ] = _SHARED / "newsqa-ko",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Weights file (default: the shipped one, with its model card)."),
+    ] = None,
+    trained_layers: Annotated[int, typer.Option(help="Top encoder layers trained.")] = 6,
+    epochs: Annotated[int, typer.Option(help="Passes over the training windows.")] = 2,
+    learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 1e-4,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
+    limit: Annotated[
+        int | None, typer.Option(help="Train on the first N examples only (smoke runs).")
+    ] = None,
+    selection_only: Annotated[
+        bool, typer.Option(help="Keep the weights; refit only answer selection and threshold.")
+    ] = False,
+) -> None:
+    """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about an hour on 2
+    cores), fit answer selection and abstention on the val articles, and write the splits
+    (eval/*-split.json), the weights and the model card. Test articles are never read."""
+    from rag.answer.reader import WEIGHTS_DIR, WEIGHTS_FILE, ExtractiveReader
+    from rag.index.embedder import resolve_model_path
+    from rag.training.reader import train_reader, write_card
+    from rag.training.selection import fit_selection
+
+    with user_errors():
+        if not korquad.is_file():
+            raise FileNotFoundError(f"KorQuAD file not found: {korquad}")
+        if newsqa is not None and not (newsqa / "questions-dev.jsonl").is_file():
+            raise FileNotFoundError(f"newsqa-ko folder not found: {newsqa}")
+        settings = make_settings()
+        model_path = resolve_model_path(settings.model_copy(update={"model": BUNDLED_MODEL}))
+        weights = out or WEIGHTS_FILE
+        card = weights.with_name("MODEL_CARD.md")
+        if selection_only:
+            facts = json.loads(card.read_text(encoding="utf-8").split("```json")[1].split("```")[0])
+        else:
+            facts = train_reader(
+                model_path,
+                korquad,
+                newsqa,
+                Path(__file__).resolve().parents[1] / "eval",
+                out=weights,
+                trained_layers=trained_layers,
+                epochs=epochs,
+                learning_rate=learning_rate,
+                seed=seed,
+                limit=limit,
+            )
+        reader = ExtractiveReader(model_path, weights=weights)
+        facts["selection"] = fit_selection(
+            settings,
+            korquad,
+            reader,
+            out=WEIGHTS_DIR / "selection.json" if out is None else weights.with_suffix(".json"),
+            limit=limit,
+        )
+        write_card(weights, facts, card)
+        typer.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+
+
+def _with_readers(
+    configs: list[tuple[str, dict[str, Any]]], readers: str | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Each configuration once per named reader (``hybrid+rules``, ``hybrid+neural``)."""
+    if readers is None:
+        return configs
+    kinds = [r.strip() for r in readers.split(",") if r.strip()]
+    unknown = [k for k in kinds if k not in ("neural", "rules")]
+    if unknown or not kinds:
+        raise ValueError(f"unknown reader {unknown or readers!r}: use neural, rules or both")
+    return [
+        (f"{name}+{k}", {**overrides, "reader": k}) for name, overrides in configs for k in kinds
+    ]
+
+
+def _split_questions(items: list[Any], split: str, korquad: bool) -> list[Any]:
+    """The questions of one part of a committed article split: eval/korquad-split.json
+    (by article title) for KorQuAD, eval/newsqa-split.json (by file) for other sets."""
+    name = "korquad-split.json" if korquad else "newsqa-split.json"
+    path = Path(__file__).resolve().parents[1] / "eval" / name
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"unknown split {split!r}: use train, val or test")
+    if not path.is_file():
+        raise FileNotFoundError(f"split file missing: {path} (made by `rag train-reader`)")
+    keys = set(json.loads(path.read_text(encoding="utf-8"))[split])
+    chosen = [
+        q
+        for q in items
+        if q.docs and (q.docs[0].rsplit("#", 1)[0] if korquad else q.docs[0]) in keys
+    ]
+    if not chosen:
+        raise ValueError(f"no question of this set belongs to the {split} part of {name}")
+    return chosen
 
 
 def _compare_configs(compare: str | None, config: Path | None) -> list[tuple[str, dict[str, Any]]]:
@@ -326,18 +439,34 @@ def evaluate_cmd(
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Score retrieval only (much faster).")
     ] = False,
+    reader: Annotated[
+        str | None,
+        typer.Option(
+            "--reader",
+            help="Answer readers to compare, comma-separated: neural (default), rules.",
+        ),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split",
+            help="Score only the questions of the train, val or test articles of "
+            "eval/korquad-split.json (--korquad) or eval/newsqa-split.json (newsqa-ko); "
+            "retrieval still runs over the whole corpus.",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Score retrieval, answers, abstention and latency on a question set (or KorQuAD),
     for one or several configurations side by side."""
-    from rag import evaluation
+    from rag.evaluation import harness as evaluation
+    from rag.evaluation.report import write_report
     from rag.pipeline import Pipeline
-    from rag.report import comparison_table, type_table, write_report
 
     with user_errors():
         base = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
-        configs = _compare_configs(compare, config)
-        reader = None
+        configs = _with_readers(_compare_configs(compare, config), reader)
+        gold_paragraph = None
         if korquad is not None:
             if not korquad.is_file():
                 raise FileNotFoundError(f"KorQuAD file not found: {korquad}")
@@ -350,6 +479,8 @@ def evaluate_cmd(
             items = evaluation.load_questions(questions)
             base_pipeline = Pipeline.load(base, show_progress=not json_out)
             dataset = f"{questions} over {base.corpus_dir}"
+        if split is not None:
+            items = _split_questions(items, split, korquad is not None)
         items = items[:limit] if limit else items
         results: dict[str, dict[str, Any]] = {}
         for name, overrides in configs:
@@ -357,33 +488,50 @@ def evaluate_cmd(
             if not json_out:
                 typer.echo(f"evaluating {name} on {len(items)} questions…", err=True)
             results[name] = evaluation.evaluate(pipeline, items, answers=not retrieval_only)
-        if korquad is not None and not retrieval_only:
-            reader = evaluation.reader_scores(base_pipeline, items)
+            if korquad is not None and not retrieval_only:
+                results[name]["gold_paragraph"] = evaluation.reader_scores(pipeline, items)
+                gold_paragraph = gold_paragraph or results[name]["gold_paragraph"]
         result = {
             "dataset": dataset,
             "command": "rag eval " + " ".join(sys.argv[2:]),
             "configs": results,
-            "reader": reader,
+            "reader": gold_paragraph,
         }
         if report is not None:
             path = write_report(result, report)
             typer.echo(f"report written to {path}", err=True)
+        errors = sum(
+            m.get("errors", 0) + m.get("gold_paragraph", {}).get("errors", 0)
+            for m in results.values()
+        )
         if json_out:
             typer.echo(json.dumps(result, ensure_ascii=False))
-            return
-        typer.echo(comparison_table(results))
-        if reader:
+        else:
+            _print_evaluation(results)
+        if errors:
             typer.echo(
-                f"\nGold paragraph given: EM {reader['exact_match']:.3f}, "
-                f"F1 {reader['f1']:.3f}, abstained {reader['abstained']}"
+                f"error: {errors} questions raised an error (listed in the failures)", err=True
             )
-        first = next(iter(results.values()))
-        typer.echo("\n" + type_table(first))
-        failures = first["failures"]
-        typer.echo(f"\n{len(failures)} failed questions (first configuration):")
-        for f in failures[:40]:
-            got = "(abstained)" if f["abstained"] else f["answer"]
+            raise typer.Exit(1)
+
+
+def _print_evaluation(results: dict[str, dict[str, Any]]) -> None:
+    from rag.evaluation.report import comparison_table, returned_text, type_table
+
+    typer.echo(comparison_table(results))
+    for name, metrics in results.items():
+        if "gold_paragraph" in metrics:
+            gold = metrics["gold_paragraph"]
             typer.echo(
-                f"  {f['id']} [{f['type']}] {f['question']}\n"
-                f"      expected {f['expected'] or '(abstain)'} got {got!r}"
+                f"\nGold paragraph given ({name}): EM {gold['exact_match']:.3f}, "
+                f"F1 {gold['f1']:.3f}, abstained {gold['abstained']}"
             )
+    first = next(iter(results.values()))
+    typer.echo("\n" + type_table(first))
+    failures = first["failures"]
+    typer.echo(f"\n{len(failures)} failed questions (first configuration):")
+    for f in failures[:40]:
+        typer.echo(
+            f"  {f['id']} [{f['type']}] {f['question']}\n"
+            f"      expected {f['expected'] or '(abstain)'} got {returned_text(f)!r}"
+        )

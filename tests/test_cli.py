@@ -70,6 +70,8 @@ def test_ask_json_and_human_output(env):
         (["search", "   "], "비어"),
         (["ask", ""], "empty"),
         (["ask", "가" * 10_000], "10,000"),
+        # Invalid UTF-8 on the command line arrives as lone surrogates (surrogateescape).
+        (["ask", b"\xff\xfe \xeb\xb6\x80".decode("utf-8", "surrogateescape")], "UTF-8"),
         (["search", "질문", "--corpus", "/nonexistent/folder"], "not found"),
         (["search", "--batch", "/nonexistent.txt"], "not found"),
         (["search"], "either a question or --batch"),
@@ -99,3 +101,17 @@ def test_read_questions_accepts_lines_and_jsonl(tmp_path):
     path.write_text('{"id": 3}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="no 'question'"):
         read_questions(path)
+
+
+def test_escape_codes_inside_an_article_are_not_printed_raw(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "부산시 예산 기사\n\n부산시는 올해 관광 예산으로 \x1b[2J\x1b[31m1,234억 원\x1b[0m을 확보했다.\n",
+        encoding="utf-8",
+    )
+    args = ["--corpus", str(corpus), "--index-dir", str(tmp_path / "idx")]
+    for command in (["search", "부산시 관광 예산"], ["ask", "부산시가 확보한 관광 예산은?"]):
+        result = runner.invoke(app, [*command, *args])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "부산시" in result.output

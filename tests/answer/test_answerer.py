@@ -1,0 +1,132 @@
+"""Extractive answers on the real seed index: verbatim quotes, spans, abstention."""
+
+import pytest
+
+from rag.answer.answerer import NOT_FOUND, article_field
+from rag.ingest.loaders import decode_bytes
+
+
+def _original(seeds_dir, doc_id: str) -> str:
+    return decode_bytes((seeds_dir / doc_id).read_bytes())[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "doc"),
+    [
+        (
+            "부산시가 고용노동부로부터 확보한 사업비는 얼마야?",
+            "8500만원",
+            "004_d142976b477de943.txt",
+        ),
+        ("강원도는 국비를 얼마나 확보했어?", "1억3500만원", "003_0f5f9c33ddc88417.txt"),
+        (
+            "의정부 청년일자리 플랫폼 사업으로 자격증을 딴 사람은 몇 명이야?",
+            "736명",
+            "002_f7151f5f38947686.txt",
+        ),
+        (
+            "인천 뿌리산업 일자리센터는 4년간 일자리를 몇 개 만들었어?",
+            "2,263개",
+            "001_d4b40c634d9b42e7.txt",
+        ),
+    ],
+)
+def test_short_answer_is_a_verbatim_span_of_the_cited_file(
+    seed_pipeline, seeds_dir, question, expected, doc
+):
+    answer = seed_pipeline.ask(question)
+    assert not answer.abstained
+    assert answer.answer == expected
+    top = answer.sources[0]
+    assert top.doc_id == doc
+    original = _original(seeds_dir, top.doc_id)
+    assert original[top.start : top.end] == top.quote
+    assert original[top.answer_start : top.answer_end] == answer.answer
+    assert top.start <= top.answer_start < top.answer_end <= top.end
+
+
+def test_every_source_quote_is_verbatim(seed_pipeline, seeds_dir):
+    questions = [
+        "인천은 청년한테 뭘 해줬어?",
+        "2023년 시상식은 어디서 열렸어?",
+        "서울시는 무슨 상 받았어?",
+    ]
+    for answer in seed_pipeline.ask_batch(questions):
+        assert answer.sources
+        for s in answer.sources:
+            assert _original(seeds_dir, s.doc_id)[s.start : s.end] == s.quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "서울시는 2023년 일자리대상에서 어떤 상을 받았나?",
+        "뿌리산업 일자리센터의 연간 운영 예산은 얼마인가?",
+        "강원도 자비스(Jobis) 시스템 개발에 들어간 비용은?",
+    ],
+)
+def test_abstains_when_the_articles_do_not_say(seed_pipeline, question):
+    answer = seed_pipeline.ask(question)
+    assert answer.abstained and answer.answer is None
+    assert answer.sources, "related passages are still listed"
+    assert all(s.answer_start is None for s in answer.sources)
+    payload = answer.to_json()
+    assert payload["answer"] is None and payload["abstained"] is True
+
+
+def test_casual_question_is_answered_not_refused(seed_pipeline):
+    answer = seed_pipeline.ask("부산은 돈 얼마 받았대?")
+    assert not answer.abstained
+    assert "8500만원" in answer.answer
+
+
+def test_questions_about_the_article_are_answered_from_its_byline(seed_pipeline, seeds_dir):
+    answer = seed_pipeline.ask("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?")
+    assert answer.answer == "서수원"
+    source = answer.sources[0]
+    original = _original(seeds_dir, source.doc_id)
+    assert original[source.start : source.end] == source.quote
+    assert original[source.answer_start : source.answer_end] == "서수원"
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype", "field"),
+    [
+        ("이 기사를 쓴 기자는?", "person", "reporter"),
+        ("기사가 게재된 날짜는?", "date", "date"),
+        ("이 소식을 보도한 매체는?", "thing", "outlet"),
+        ("부산시장은 누구야?", "person", None),
+        ("기자회견에서 발표한 사람은?", "person", None),
+    ],
+)
+def test_article_field(question, qtype, field):
+    assert article_field(question, qtype) == field
+
+
+def test_json_contract(seed_pipeline):
+    payload = seed_pipeline.ask("인천시는 일자리대상에서 무슨 상을 받았어?").to_json()
+    assert set(payload) == {
+        "question",
+        "answer",
+        "abstained",
+        "confidence",
+        "sources",
+        "timings_ms",
+    }
+    assert set(payload["timings_ms"]) == {"retrieve", "answer", "total"}
+    assert 0.0 <= payload["confidence"] <= 1.0
+    for s in payload["sources"]:
+        assert set(s) == {
+            "doc_id",
+            "title",
+            "outlet",
+            "date",
+            "passage_id",
+            "quote",
+            "start",
+            "end",
+            "answer_start",
+            "answer_end",
+            "score",
+        }
+    assert NOT_FOUND  # the abstention message shown to users is defined

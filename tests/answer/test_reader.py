@@ -1,0 +1,91 @@
+"""The trained reader: shipped weights load offline, windows cover long passages, spans
+are decoded inside the passage, and answers are verbatim slices of their sources."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from rag.answer.reader import (
+    CARD_FILE,
+    MAX_LENGTH,
+    WEIGHTS_FILE,
+    ExtractiveReader,
+    Window,
+    best_span,
+    file_sha256,
+)
+
+LONG = "부산시는 해양 관광 예산으로 모두 1,234억 원을 확보했다고 밝혔다. " * 40
+
+
+@pytest.fixture(scope="module")
+def reader(seed_pipeline) -> ExtractiveReader:
+    from rag.pipeline import shared_reader
+
+    return shared_reader(str(seed_pipeline.settings.model_cache_dir))
+
+
+def test_weights_are_small_and_match_the_model_card() -> None:
+    assert WEIGHTS_FILE.stat().st_size <= 25 * 1024 * 1024
+    card = CARD_FILE.read_text(encoding="utf-8")
+    assert re.search(r"^sha256: ([0-9a-f]{64})$", card, re.M).group(1) == file_sha256(WEIGHTS_FILE)
+
+
+def test_reader_loads_offline(reader: ExtractiveReader) -> None:
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert reader.model is not None
+
+
+def test_windows_cover_a_long_passage_with_overlap(reader: ExtractiveReader) -> None:
+    windows = reader.windows("부산시가 확보한 예산은?", [LONG, "짧은 문장."])
+    long_windows = [w for w in windows if w.context == 0]
+    assert len(long_windows) > 1 and all(len(w.ids) <= MAX_LENGTH for w in windows)
+    covered = [(w.offsets[w.first][0], w.offsets[w.last][1]) for w in long_windows]
+    assert covered[0][0] <= 1 and covered[-1][1] >= len(LONG.rstrip())
+    assert all(b[0] < a[1] for a, b in zip(covered, covered[1:], strict=False))  # overlap
+    assert [w.context for w in windows][-1] == 1
+
+
+def test_best_span_stays_inside_the_passage_and_in_order() -> None:
+    # Tokens 4..8 are the passage (characters 0..4); 0..3 the question and separators.
+    offsets = [(0, 0)] * 4 + [(i, i + 1) for i in range(5)] + [(0, 0)]
+    window = Window(0, list(range(10)), offsets, 4, 8)
+    logits = np.full((10, 2), -10.0)
+    logits[1, 0] = logits[2, 1] = 50.0  # inside the question: never a span
+    logits[8, 0] = logits[4, 1] = 9.0  # best start after best end: not a span together
+    logits[5, 0], logits[6, 1] = 3.0, 2.0
+    span = best_span(window, logits)
+    assert span is not None and (span.start, span.end) == (1, 3)
+    assert span.score == pytest.approx(5.0) and span.margin == pytest.approx(25.0)
+
+
+def test_reader_finds_the_amount_in_a_passage(reader: ExtractiveReader) -> None:
+    contexts = [
+        "날씨가 맑았다.",
+        "부산시는 올해 해양 관광 예산으로 1,234억 원을 확보했다고 밝혔다.",
+    ]
+    spans = reader.run("부산시가 확보한 해양 관광 예산은 얼마야?", contexts)
+    best = max((s for s in spans if s), key=lambda s: s.score)
+    assert best.context == 1
+    assert "1,234억" in contexts[1][best.start : best.end]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "인천시가 받은 상은?",
+        "의정부시는 언제부터 여성친화도시였나?",
+        "목포시 케이블카 예산은 얼마야?",
+    ],
+)
+def test_every_answer_is_a_verbatim_slice_of_its_source(seed_pipeline, seeds_dir, question) -> None:
+    answer = seed_pipeline.ask(question)
+    assert answer.sources
+    for source in answer.sources:
+        text = (seeds_dir / source.doc_id).read_bytes().decode("utf-8")
+        assert text[source.start : source.end] == source.quote
+        if source.answer_start is not None:
+            assert text[source.answer_start : source.answer_end] == answer.answer
+            assert source.start <= source.answer_start < source.answer_end <= source.end

@@ -1,0 +1,76 @@
+"""Reader training: splits are stable and disjoint, labels point at the answer, and a few
+steps on a handful of examples lower the loss."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from rag.answer.reader import SpanModel, load_base
+from rag.training.reader import Example, cache_lower, features, fit_upper, split_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _example(question: str, context: str, answer: str | None) -> Example:
+    start = context.index(answer) if answer else -1
+    return Example(question, context, (start, start + len(answer)) if answer else None)
+
+
+EXAMPLES = [
+    _example(
+        "부산시가 확보한 예산은?",
+        "부산시는 올해 관광 예산으로 1,234억 원을 확보했다.",
+        "1,234억 원",
+    ),
+    _example("인천시가 받은 상은?", "인천시는 일자리 대상에서 국무총리상을 받았다.", "국무총리상"),
+    _example(
+        "행사는 어디서 열렸나?",
+        "행사는 지난 5일 서울시청 대회의실에서 열렸다.",
+        "서울시청 대회의실",
+    ),
+    _example("행사는 어디서 열렸나?", "날씨가 맑고 바람이 불었다.", None),
+]
+
+
+@pytest.mark.parametrize("name", ["korquad-split.json", "newsqa-split.json"])
+def test_committed_splits_are_disjoint_and_follow_the_hash_rule(name: str) -> None:
+    split = json.loads((ROOT / "eval" / name).read_text(encoding="utf-8"))
+    parts = [set(split[p]) for p in ("train", "val", "test")]
+    assert all(parts) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    prefix, shares = ("", (10, 28)) if name.startswith("korquad") else ("newsqa:", (10, 50))
+    for part in ("train", "val", "test"):
+        assert all(split_of(prefix + key, *shares) == part for key in split[part])
+
+
+@pytest.fixture(scope="module")
+def base(seed_pipeline):
+    from rag.index.embedder import resolve_model_path
+
+    return resolve_model_path(seed_pipeline.settings, show_progress=False)
+
+
+def test_labels_point_at_the_answer_tokens(base) -> None:
+    _, tokenizer = load_base(base)
+    feats = features(tokenizer, EXAMPLES, random.Random(0))
+    assert len(feats) == 4
+    for ex, f in zip(EXAMPLES, feats, strict=True):
+        if ex.answer is None:
+            assert (f.start, f.end) == (0, 0)
+            continue
+        covered = ex.context[f.window.offsets[f.start][0] : f.window.offsets[f.end][1]].strip()
+        gold = ex.context[ex.answer[0] : ex.answer[1]]
+        # Subword tokens may carry a particle past the answer ("원을"), never more.
+        assert covered.startswith(gold) and len(covered) - len(gold) <= 2
+
+
+def test_a_few_steps_lower_the_loss(base) -> None:
+    encoder, tokenizer = load_base(base)
+    model = SpanModel(encoder, trained_layers=1)
+    feats = features(tokenizer, EXAMPLES, random.Random(0))
+    cache = cache_lower(model.eval(), feats, tokenizer.pad_token_id)
+    losses = fit_upper(
+        model, feats, cache, epochs=12, batch_size=4, learning_rate=1e-3, rng=random.Random(0)
+    )
+    assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:3]) / 3
