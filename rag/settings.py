@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100, description="Passages returned by search.")
     answer_passages: int = Field(5, ge=1, le=50, description="Passages read to answer.")
     reader: ReaderKind = Field(
-        "neural", description="Answer spans from the trained reader, or the older rules."
+        "rules",
+        description="Answer spans from the rule extractor, or the trained reader (neural; "
+        "opt-in until it beats the rules on the seed questions, see README).",
     )
 
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")

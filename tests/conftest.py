@@ -36,3 +36,9 @@ def embedder(seed_pipeline):
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS
+
+
+@pytest.fixture(scope="session", params=["neural", "rules"])
+def reader_pipeline(seed_pipeline, request):
+    """The seed pipeline answering with each reader: the trained one and the rules."""
+    return seed_pipeline.with_settings(reader=request.param)

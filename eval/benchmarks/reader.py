@@ -1,5 +1,5 @@
 """The trained reader: what a warm ``ask`` costs with it rather than the rule extractor,
-and what int8 dynamic quantisation (the shipped default) changes against fp32."""
+and what int8 dynamic quantisation would change against the shipped fp32."""
 
 import argparse
 import tempfile

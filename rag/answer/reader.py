@@ -86,7 +86,9 @@ def _first(output: torch.Tensor | tuple) -> torch.Tensor:
 def load_base(model_path: str) -> tuple[nn.Module, object]:
     """The converted e5 encoder and its fast tokenizer, from disk only."""
     from transformers import AutoTokenizer, BertModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a local load takes a second: no bar on every command
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     encoder = BertModel.from_pretrained(
         model_path, add_pooling_layer=False, attn_implementation="sdpa"
@@ -128,10 +130,13 @@ class Window:
 
 
 class ExtractiveReader:
-    """Reads passages for a question; one forward pass per question over all windows."""
+    """Reads passages for a question; one forward pass per question over all windows.
+
+    fp32 by default: dynamic int8 quantisation of the linear layers (``quantize=True``) was
+    measured to wreck the spans (``python eval/bench.py --part reader``)."""
 
     def __init__(
-        self, model_path: str, weights: Path = WEIGHTS_FILE, quantize: bool = True
+        self, model_path: str, weights: Path = WEIGHTS_FILE, quantize: bool = False
     ) -> None:
         if not weights.is_file():
             raise FileNotFoundError(

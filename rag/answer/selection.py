@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,19 @@ from rag.ingest.passages import Passage
 
 SELECTION_FILE = WEIGHTS_DIR / "selection.json"
 
-FEATURES = ("margin", "span_score", "retrieval_score", "inverse_rank", "missing_entities")
+FEATURES = (
+    "margin",
+    "span_score",
+    "retrieval_score",
+    "inverse_rank",
+    "missing_entities",
+    "agreement",
+    "number_fit",
+    "number_misfit",
+    "log_length",
+)
+#: Question types that want a number (amount, count, date) in the answer.
+_NUMBER_TYPES = ("amount", "date")
 
 
 @dataclass(frozen=True)
@@ -47,8 +60,12 @@ class Selection:
     @classmethod
     def load(cls, path: Path = SELECTION_FILE) -> Selection:
         if not path.is_file():  # before the first fit: trust the reader's own margin
-            return cls((1.0, 0.0, 0.0, 0.0, -1.0), 0.0, 0.5)
+            return cls((1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0), 0.0, 0.5)
         data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES):
+            raise ValueError(
+                f"{path} was fitted on other features: run `rag train-reader --selection-only`"
+            )
         return cls(tuple(data["weights"]), data["bias"], data["threshold"])
 
     def probability(self, features: tuple[float, ...]) -> float:
@@ -69,12 +86,29 @@ class Candidate:
 
 
 def candidate_features(
-    span: SpanCandidate, hit: Hit, rank: int, entities: set[str]
+    span: SpanCandidate,
+    hit: Hit,
+    rank: int,
+    entities: set[str],
+    wants_number: bool,
+    text: str,
+    agreement: int,
 ) -> tuple[float, ...]:
     """One row of :data:`FEATURES`."""
     haystack = hit.passage.title + "\n" + hit.passage.text
     missing = sum(1 for e in entities if e not in haystack)
-    return (span.margin, span.score, hit.score, 1.0 / (1 + rank), float(missing))
+    has_number = any(ch.isdigit() for ch in text)
+    return (
+        span.margin,
+        span.score,
+        hit.score,
+        1.0 / (1 + rank),
+        float(missing),
+        float(agreement),
+        float(wants_number and has_number),
+        float(wants_number and not has_number),
+        math.log1p(len(text)),
+    )
 
 
 def without_particles(text: str) -> str:
@@ -90,21 +124,40 @@ def without_particles(text: str) -> str:
 
 
 def read_candidates(reader: ExtractiveReader, question: str, hits: list[Hit]) -> list[Candidate]:
-    """The reader's best span in each passage, as absolute offsets into its file."""
+    """The reader's best span in each passage, as absolute offsets into its file, with
+    the features answer selection weighs."""
     spans = reader.run(question, [h.passage.text for h in hits])
     entities = {canonical(e) for e in question_entities(question)}
-    out = []
+    wants_number = classify_question(question) in _NUMBER_TYPES
+    found = []
     for rank, (hit, span) in enumerate(zip(hits, spans, strict=True)):
         if span is None:
             continue
         raw = hit.passage.text[span.start : span.end]
         text = without_particles(raw.strip())
-        if not text:
-            continue
-        start = hit.passage.start + span.start + (len(raw) - len(raw.lstrip()))
-        features = candidate_features(span, hit, rank, entities)
-        out.append(Candidate(hit, rank, span, text, start, start + len(text), features))
-    return out
+        if text:
+            start = hit.passage.start + span.start + (len(raw) - len(raw.lstrip()))
+            found.append((rank, hit, span, text, start))
+    counts = Counter(normalize_span(text) for _, _, _, text, _ in found)
+    return [
+        Candidate(
+            hit,
+            rank,
+            span,
+            text,
+            start,
+            start + len(text),
+            candidate_features(
+                span, hit, rank, entities, wants_number, text, counts[normalize_span(text)] - 1
+            ),
+        )
+        for rank, hit, span, text, start in found
+    ]
+
+
+def normalize_span(text: str) -> str:
+    """Spans that say the same thing compare equal ("1억 원" and "1억원")."""
+    return "".join(text.split())
 
 
 def _quote(candidate: Candidate) -> tuple[int, int]:
@@ -163,7 +216,8 @@ class ReaderAnswerer:
             same = [
                 (p, c)
                 for p, c in scored[1:]
-                if c.hit.passage.doc_id != best.hit.passage.doc_id and c.text == best.text
+                if c.hit.passage.doc_id != best.hit.passage.doc_id
+                and normalize_span(c.text) == normalize_span(best.text)
             ]
             chosen = [scored[0]] + self._best_per_document(same)[: self.max_support]
         return Answer(

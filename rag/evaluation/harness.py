@@ -250,32 +250,19 @@ def is_failure(result: QuestionResult) -> bool:
 
 def failure(result: QuestionResult) -> dict[str, Any]:
     q, a = result.question, result.answer
-    if a is None:
-        return {
-            "id": q.id,
-            "type": q.type,
-            "question": q.question,
-            "expected": q.answers or None,
-            "expected_docs": q.docs,
-            "answer": None,
-            "abstained": False,
-            "confidence": 0.0,
-            "cited": [],
-            "quote": None,
-            "error": result.error,
-        }
-    return {
+    row = {
         "id": q.id,
         "type": q.type,
         "question": q.question,
         "expected": q.answers or None,
         "expected_docs": q.docs,
-        "answer": a.answer,
-        "abstained": a.abstained,
-        "confidence": round(a.confidence, 3),
-        "cited": [s.doc_id for s in a.sources],
-        "quote": a.sources[0].quote if a.sources else None,
+        "answer": a.answer if a else None,
+        "abstained": a.abstained if a else False,
+        "confidence": round(a.confidence, 3) if a else 0.0,
+        "cited": [s.doc_id for s in a.sources] if a else [],
+        "quote": a.sources[0].quote if a and a.sources else None,
     }
+    return row | {"error": result.error} if result.error is not None else row
 
 
 def run_questions(

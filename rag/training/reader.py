@@ -291,7 +291,7 @@ def fit_upper(
                 nn.utils.clip_grad_norm_(trained, 1.0)
                 optimizer.step()
                 scheduler.step()
-                losses.append(float(loss))
+                losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
                 bar.update()
     model.eval()

@@ -52,12 +52,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
     return w
 
 
-def best_threshold(instances: list[Instance], selection: Selection) -> tuple[float, float]:
-    """Threshold maximising the share of answerable questions answered right plus the
-    share of unanswerable ones refused (each set weighs the same)."""
+def best_threshold(instances: list[Instance], scores: list[list[float]]) -> tuple[float, float]:
+    """Threshold on the best candidate's score maximising the share of answerable questions
+    answered right plus the share of unanswerable ones refused (each set weighs the same);
+    returns it and that balanced accuracy."""
     tops = []
-    for inst in instances:
-        probs = [selection.probability(c.features) for c in inst.candidates]
+    for inst, probs in zip(instances, scores, strict=True):
         i = int(np.argmax(probs)) if probs else -1
         tops.append((probs[i] if probs else 0.0, bool(inst.labels[i]) if probs else False))
     answerable = [t for t, inst in zip(tops, instances, strict=True) if inst.answerable]
@@ -66,11 +66,36 @@ def best_threshold(instances: list[Instance], selection: Selection) -> tuple[flo
     def value(t: float) -> float:
         right = sum(1 for p, ok in answerable if p >= t and ok) / max(1, len(answerable))
         refused = sum(1 for p, _ in unanswerable if p < t) / max(1, len(unanswerable))
-        return right + refused
+        return (right + refused) / 2
 
-    grid = sorted({0.0, *(round(p, 3) for p, _ in tops)})
+    grid = sorted({0.0, *(round(p, 4) for p, _ in tops)})
     best = max(grid, key=lambda t: (value(t), -t))
-    return best, value(best) / 2
+    return best, value(best)
+
+
+def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, float]:
+    """Logistic weights over the chosen feature columns (others weigh 0), the threshold,
+    and the balanced accuracy they reach on ``instances``."""
+    x = np.array([[c.features[j] for j in columns] for i in instances for c in i.candidates])
+    y = np.array([label for inst in instances for label in inst.labels], dtype=float)
+    w = fit_logistic(x, y)
+    weights = [0.0] * len(FEATURES)
+    for j, value in zip(columns, w[:-1], strict=True):
+        weights[j] = float(value)
+    selection = Selection(tuple(weights), float(w[-1]), 0.5)
+    scores = [[selection.probability(c.features) for c in inst.candidates] for inst in instances]
+    threshold, balanced = best_threshold(instances, scores)
+    return Selection(selection.weights, selection.bias, threshold), balanced
+
+
+#: Feature groups whose worth the fit reports by leaving each out.
+ABLATIONS = {
+    "retrieval score and rank": ("retrieval_score", "inverse_rank"),
+    "question's entities in the passage": ("missing_entities",),
+    "agreement across passages": ("agreement",),
+    "number asked, number given": ("number_fit", "number_misfit"),
+    "answer length": ("log_length",),
+}
 
 
 def fit_selection(
@@ -83,7 +108,7 @@ def fit_selection(
     data = json.loads(korquad.read_text(encoding="utf-8"))["data"]
     split = korquad_split(data)
     seen = set(split["train"]) | set(split["val"])
-    docs, questions = korquad_documents(korquad)
+    _, questions = korquad_documents(korquad)
     pipeline = korquad_pipeline(
         settings, korquad, show_progress=True, keep=lambda d: d.title in seen, name="trainval"
     )
@@ -104,21 +129,24 @@ def fit_selection(
                 for c in candidates
             ]
             instances.append(Instance(candidates, labels, answerable))
-    x = np.array([c.features for inst in instances for c in inst.candidates], dtype=float)
-    y = np.array([label for inst in instances for label in inst.labels], dtype=float)
-    w = fit_logistic(x, y)
-    selection = Selection(tuple(float(v) for v in w[:-1]), float(w[-1]), 0.5)
-    threshold, balanced = best_threshold(instances, selection)
+    everything = list(range(len(FEATURES)))
+    selection, balanced = fit_on(instances, everything)
+    ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
+    for name, left_out in ABLATIONS.items():
+        kept = [j for j in everything if FEATURES[j] not in left_out]
+        ablation[f"without {name}"] = round(fit_on(instances, kept)[1], 4)
+    labels = [label for inst in instances for label in inst.labels]
     facts: dict[str, object] = {
         "features": list(FEATURES),
         "weights": [round(v, 6) for v in selection.weights],
         "bias": round(selection.bias, 6),
-        "threshold": threshold,
+        "threshold": selection.threshold,
         "fitted_on": f"KorQuAD val articles ({len(val)} questions, each also with its own "
         "article removed from the results), retrieval over train + val paragraphs",
-        "candidates": len(y),
-        "positive_rate": round(float(y.mean()), 4) if len(y) else None,
+        "candidates": len(labels),
+        "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),
+        "val_balanced_accuracy_ablation": ablation,
     }
     out.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return facts

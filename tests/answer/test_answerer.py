@@ -1,4 +1,5 @@
-"""Extractive answers on the real seed index: verbatim quotes, spans, abstention."""
+"""Extractive answers on the real seed index: the default reader's answers and refusals;
+verbatim quotes, bylines and the JSON contract from both readers (rules and trained)."""
 
 import pytest
 
@@ -45,13 +46,13 @@ def test_short_answer_is_a_verbatim_span_of_the_cited_file(
     assert top.start <= top.answer_start < top.answer_end <= top.end
 
 
-def test_every_source_quote_is_verbatim(seed_pipeline, seeds_dir):
+def test_every_source_quote_is_verbatim(reader_pipeline, seeds_dir):
     questions = [
         "인천은 청년한테 뭘 해줬어?",
         "2023년 시상식은 어디서 열렸어?",
         "서울시는 무슨 상 받았어?",
     ]
-    for answer in seed_pipeline.ask_batch(questions):
+    for answer in reader_pipeline.ask_batch(questions):
         assert answer.sources
         for s in answer.sources:
             assert _original(seeds_dir, s.doc_id)[s.start : s.end] == s.quote
@@ -80,8 +81,8 @@ def test_casual_question_is_answered_not_refused(seed_pipeline):
     assert "8500만원" in answer.answer
 
 
-def test_questions_about_the_article_are_answered_from_its_byline(seed_pipeline, seeds_dir):
-    answer = seed_pipeline.ask("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?")
+def test_questions_about_the_article_are_answered_from_its_byline(reader_pipeline, seeds_dir):
+    answer = reader_pipeline.ask("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?")
     assert answer.answer == "서수원"
     source = answer.sources[0]
     original = _original(seeds_dir, source.doc_id)
@@ -103,8 +104,8 @@ def test_article_field(question, qtype, field):
     assert article_field(question, qtype) == field
 
 
-def test_json_contract(seed_pipeline):
-    payload = seed_pipeline.ask("인천시는 일자리대상에서 무슨 상을 받았어?").to_json()
+def test_json_contract(reader_pipeline):
+    payload = reader_pipeline.ask("인천시는 일자리대상에서 무슨 상을 받았어?").to_json()
     assert set(payload) == {
         "question",
         "answer",

@@ -13,7 +13,10 @@ from rag.answer.questions import InvalidQuestion, validate_question
         ("\x1b\x07\x00 ", "empty"),
         ("가" * 1001, "limit is 1,000"),
         ("\ud800 부산", "not valid UTF-8"),  # a lone surrogate in JSON
-        (b"\xff\xfe \xeb\xb6\x80\xec\x82\xb0".decode("utf-8", "surrogateescape"), "not valid UTF-8"),
+        (
+            b"\xff\xfe \xeb\xb6\x80\xec\x82\xb0".decode("utf-8", "surrogateescape"),
+            "not valid UTF-8",
+        ),
     ],
 )
 def test_refused_with_a_reason(question: str, message: str) -> None:
