@@ -40,6 +40,13 @@ MAX_K = 50
 WARM_PASSAGES = 2000
 #: Largest request body accepted: a question with its history is a few kilobytes.
 MAX_BODY_BYTES = 256 * 1024
+#: On every response. The CSP only forbids framing: Gradio's page needs inline scripts.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 API_KEY_ENV = "RAG_API_KEY"
 
 
@@ -305,15 +312,19 @@ def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
     app.mount("/api", create_api(service))
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        """Refuse large bodies before reading them (413), on the API and the page alike."""
+    async def guard(request: Request, call_next: Any) -> Any:
+        """Refuse large bodies before reading them (413), on the API and the page alike,
+        and send the security headers with every response."""
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(
+            response = JSONResponse(
                 {"detail": f"요청이 너무 큽니다 (request body over {MAX_BODY_BYTES:,} bytes)"},
                 status_code=413,
             )
-        return await call_next(request)
+        else:
+            response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.get("/api", include_in_schema=False)
     def api_root() -> RedirectResponse:

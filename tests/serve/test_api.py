@@ -177,3 +177,12 @@ def test_large_bodies_are_refused_and_errors_do_not_echo_input(client: TestClien
     bad = client.post("/api/ask", json={"question": ["나" * 50_000]})
     assert bad.status_code == 422
     assert len(bad.content) < 2_000 and "나나나" not in bad.text
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/api/no-such-route"])
+def test_security_headers_on_page_and_api(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
