@@ -287,7 +287,10 @@ def serve(
         run_server(settings, host=host, port=port)
 
 
-_SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+_REPO = Path(__file__).resolve().parents[1]
+#: Committed splits live here; the shared benchmarks sit beside the checkout.
+EVAL_DIR = _REPO / "eval"
+_SHARED = _REPO.parent / "shared" / "benchmarks"
 
 
 @app.command("train-reader")
@@ -316,7 +319,7 @@ def train_reader_cmd(
     """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about an hour on 2
     cores), fit answer selection and abstention on the val articles, and write the splits
     (eval/*-split.json), the weights and the model card. Test articles are never read."""
-    from rag.answer.reader import WEIGHTS_DIR, WEIGHTS_FILE, ExtractiveReader
+    from rag.answer.reader import WEIGHTS_DIR, WEIGHTS_FILE, ExtractiveReader, reader_metadata
     from rag.index.embedder import resolve_model_path
     from rag.training.reader import train_reader, write_card
     from rag.training.selection import fit_selection
@@ -331,13 +334,13 @@ def train_reader_cmd(
         weights = out or WEIGHTS_FILE
         card = weights.with_name("MODEL_CARD.md")
         if selection_only:
-            facts = json.loads(card.read_text(encoding="utf-8").split("```json")[1].split("```")[0])
+            facts = json.loads(reader_metadata(weights)["config"])  # what training recorded
         else:
             facts = train_reader(
                 model_path,
                 korquad,
                 newsqa,
-                Path(__file__).resolve().parents[1] / "eval",
+                EVAL_DIR,
                 out=weights,
                 trained_layers=trained_layers,
                 epochs=epochs,
@@ -345,7 +348,7 @@ def train_reader_cmd(
                 seed=seed,
                 limit=limit,
             )
-        reader = ExtractiveReader(model_path, weights=weights)
+        reader = ExtractiveReader.load(model_path, weights=weights)
         facts["selection"] = fit_selection(
             settings,
             korquad,
@@ -376,7 +379,7 @@ def _split_questions(items: list[Any], split: str, korquad: bool) -> list[Any]:
     """The questions of one part of a committed article split: eval/korquad-split.json
     (by article title) for KorQuAD, eval/newsqa-split.json (by file) for other sets."""
     name = "korquad-split.json" if korquad else "newsqa-split.json"
-    path = Path(__file__).resolve().parents[1] / "eval" / name
+    path = EVAL_DIR / name
     if split not in ("train", "val", "test"):
         raise ValueError(f"unknown split {split!r}: use train, val or test")
     if not path.is_file():

@@ -2,7 +2,7 @@
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -32,13 +32,18 @@ log = logging.getLogger(__name__)
 def shared_reader(model_cache_dir: str) -> ExtractiveReader:
     """One loaded reader per process, whatever the retrieval settings. It reads with the
     bundled e5 encoder it was trained on, even when another embedding model retrieves."""
-    return ExtractiveReader(str(ensure_e5_model(Path(model_cache_dir), show_progress=False)))
+    return ExtractiveReader.load(str(ensure_e5_model(Path(model_cache_dir), show_progress=False)))
 
 
 def make_answerer(
-    settings: Settings, index: CorpusIndex, embedder: Embedder
+    settings: Settings,
+    index: CorpusIndex,
+    embedder: Embedder,
+    rules: ExtractiveAnswerer | None = None,
 ) -> ExtractiveAnswerer | ReaderAnswerer:
-    rules = ExtractiveAnswerer(index, embedder)
+    """The answerer ``settings.reader`` names; ``rules``, when given, is reused (the
+    trained reader still answers byline questions with it)."""
+    rules = rules or ExtractiveAnswerer(index, embedder)
     if settings.reader == "rules":
         return rules
     return ReaderAnswerer(index, shared_reader(str(settings.model_cache_dir)), rules)
@@ -50,11 +55,13 @@ class Pipeline:
     embedder: Embedder
     index: CorpusIndex
     retriever: HybridRetriever
-    answerer: ExtractiveAnswerer | ReaderAnswerer = field(init=False)
     update: UpdateReport | None = None
+    #: Built from the settings unless given (pipelines over one index share it).
+    answerer: ExtractiveAnswerer | ReaderAnswerer | None = None
 
     def __post_init__(self) -> None:
-        self.answerer = make_answerer(self.settings, self.index, self.embedder)
+        if self.answerer is None:
+            self.answerer = make_answerer(self.settings, self.index, self.embedder)
 
     @classmethod
     def load(cls, settings: Settings, show_progress: bool = True) -> "Pipeline":
@@ -121,13 +128,17 @@ class Pipeline:
                 f"settings {sorted(overrides)} change the index; evaluate them with "
                 "--index-dir pointing at an index built with them"
             )
-        pipeline = Pipeline(
+        rules = self.answerer.rules if isinstance(self.answerer, ReaderAnswerer) else self.answerer
+        answerer = (
+            self.answerer  # shares its cache of sentence vectors
+            if settings.reader == self.settings.reader
+            else make_answerer(settings, self.index, self.embedder, rules)
+        )
+        return Pipeline(
             settings,
             self.embedder,
             self.index,
             HybridRetriever(self.index, self.embedder, settings),
             self.update,
+            answerer,
         )
-        if settings.reader == self.settings.reader:
-            pipeline.answerer = self.answerer  # shares its cache of sentence vectors
-        return pipeline

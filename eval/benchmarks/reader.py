@@ -83,8 +83,8 @@ def quantisation_row(pipeline: Pipeline, questions: Sequence[str]) -> list[objec
     model_path = str(ensure_e5_model(pipeline.settings.model_cache_dir, show_progress=False))
     log("loading the reader in fp32 and int8")
     readers = {
-        "fp32": ExtractiveReader(model_path, quantize=False),
-        "int8": ExtractiveReader(model_path, quantize=True),
+        "fp32": ExtractiveReader.load(model_path, quantize=False),
+        "int8": ExtractiveReader.load(model_path, quantize=True),
     }
     depth = pipeline.settings.answer_passages
     contexts = [

@@ -69,13 +69,17 @@ class SpanModel(nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.upper(self.lower(ids, mask), mask)
 
+    def is_trained(self, name: str) -> bool:
+        """Whether training changes this parameter: the upper layers and the head."""
+        prefixes = tuple(f"encoder.encoder.layer.{i}." for i in range(self.split, 1000))
+        return name.startswith((*prefixes, "qa."))
+
     def trained_state(self) -> dict[str, torch.Tensor]:
         """The weights that training changes: what the shipped file holds."""
-        prefixes = tuple(f"encoder.encoder.layer.{i}." for i in range(self.split, 1000))
         return {
             k: v.detach().clone().contiguous()
             for k, v in self.state_dict().items()
-            if k.startswith(prefixes) or k.startswith("qa.")
+            if self.is_trained(k)
         }
 
 
@@ -98,6 +102,25 @@ def load_base(model_path: str) -> tuple[nn.Module, object]:
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def pad_ids(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids padded to the longest row, and the attention mask."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    return ids, mask
+
+
+def reader_metadata(weights: Path) -> dict[str, str]:
+    """What training wrote into the weights file: trained layers and its facts (JSON)."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        return dict(f.metadata())
 
 
 def save_reader(model: SpanModel, path: Path, metadata: dict[str, object]) -> None:
@@ -135,30 +158,30 @@ class ExtractiveReader:
     fp32 by default: dynamic int8 quantisation of the linear layers (``quantize=True``) was
     measured to wreck the spans (``python eval/bench.py --part reader``)."""
 
-    def __init__(
-        self, model_path: str, weights: Path = WEIGHTS_FILE, quantize: bool = False
-    ) -> None:
+    def __init__(self, model: nn.Module, tokenizer: object) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def load(
+        cls, model_path: str, weights: Path = WEIGHTS_FILE, quantize: bool = False
+    ) -> ExtractiveReader:
+        """The base encoder from ``model_path`` with the trained layers of ``weights``."""
         if not weights.is_file():
             raise FileNotFoundError(
                 f"reader weights missing: {weights} (rebuild them with `rag train-reader`)"
             )
         torch.set_num_threads(os.cpu_count() or 1)
-        encoder, self.tokenizer = load_base(model_path)
-        from safetensors import safe_open
-
-        with safe_open(str(weights), "pt") as f:
-            trained_layers = int(f.metadata()["trained_layers"])
-        self.model = SpanModel(encoder, trained_layers)
+        encoder, tokenizer = load_base(model_path)
+        model = SpanModel(encoder, int(reader_metadata(weights)["trained_layers"]))
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
-        missing = set(self.model.trained_state()) - set(state)
+        missing = {k for k in model.state_dict() if model.is_trained(k)} - set(state)
         if missing:
             raise ValueError(f"reader weights {weights} lack {sorted(missing)[:3]}…")
-        self.model.load_state_dict(state, strict=False)
-        self.model.eval()
+        model.load_state_dict(state, strict=False)
         if quantize:
-            self.model = torch.ao.quantization.quantize_dynamic(
-                self.model, {nn.Linear}, dtype=torch.qint8
-            )
+            model = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+        return cls(model, tokenizer)
 
     def windows(self, question: str, contexts: list[str]) -> list[Window]:
         q_ids = self.tokenizer(question, add_special_tokens=False)["input_ids"][
@@ -168,11 +191,8 @@ class ExtractiveReader:
 
     @torch.inference_mode()
     def logits(self, windows: list[Window]) -> np.ndarray:
-        """(windows, tokens, 2) start/end logits, padded with -inf."""
-        width = max(len(w.ids) for w in windows)
-        pad = self.tokenizer.pad_token_id
-        ids = torch.tensor([w.ids + [pad] * (width - len(w.ids)) for w in windows])
-        mask = torch.tensor([[1] * len(w.ids) + [0] * (width - len(w.ids)) for w in windows])
+        """(windows, tokens, 2) start/end logits; rows past a window's end are padding."""
+        ids, mask = pad_ids([w.ids for w in windows], self.tokenizer.pad_token_id)  # type: ignore[attr-defined]
         return self.model(ids, mask).float().numpy()
 
     def run(self, question: str, contexts: list[str]) -> list[SpanCandidate | None]:

@@ -25,7 +25,7 @@ from rag.answer.answerer import (
     canonical,
     question_entities,
 )
-from rag.answer.extract import classify_question
+from rag.answer.extract import QuestionType, classify_question
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
 from rag.answer.retrieval import Hit
 from rag.index.store import CorpusIndex
@@ -76,7 +76,6 @@ class Selection:
 @dataclass(frozen=True)
 class Candidate:
     hit: Hit
-    rank: int
     span: SpanCandidate
     #: The span's text, stripped of surrounding spaces; offsets below are absolute.
     text: str
@@ -123,12 +122,17 @@ def without_particles(text: str) -> str:
     return text[:cut].rstrip()
 
 
-def read_candidates(reader: ExtractiveReader, question: str, hits: list[Hit]) -> list[Candidate]:
+def read_candidates(
+    reader: ExtractiveReader,
+    question: str,
+    hits: list[Hit],
+    qtype: QuestionType | None = None,
+) -> list[Candidate]:
     """The reader's best span in each passage, as absolute offsets into its file, with
-    the features answer selection weighs."""
+    the features answer selection weighs (``qtype``: the question's type, if known)."""
     spans = reader.run(question, [h.passage.text for h in hits])
     entities = {canonical(e) for e in question_entities(question)}
-    wants_number = classify_question(question) in _NUMBER_TYPES
+    wants_number = (qtype or classify_question(question)) in _NUMBER_TYPES
     found = []
     for rank, (hit, span) in enumerate(zip(hits, spans, strict=True)):
         if span is None:
@@ -142,7 +146,6 @@ def read_candidates(reader: ExtractiveReader, question: str, hits: list[Hit]) ->
     return [
         Candidate(
             hit,
-            rank,
             span,
             text,
             start,
@@ -202,7 +205,7 @@ class ReaderAnswerer:
                 ("#reporter", "#date", "#outlet")
             ):
                 return byline
-        candidates = read_candidates(self.reader, question, hits)
+        candidates = read_candidates(self.reader, question, hits, qtype)
         scored = sorted(
             ((self.selection.probability(c.features), c) for c in candidates),
             key=lambda pc: -pc[0],

@@ -28,7 +28,7 @@ import numpy as np
 from rag.index.model_store import exclusive_lock
 from rag.index.tokenization import content_terms_batch
 from rag.ingest.cleaning import CleanDocument, clean
-from rag.ingest.loaders import load_corpus
+from rag.ingest.loaders import SourceFile, load_corpus
 from rag.ingest.passages import Passage, split_passages
 from rag.settings import DenseIndexType, Settings
 
@@ -287,12 +287,18 @@ def refresh_index(
     """Bring ``previous`` (or nothing) in line with the corpus folder, re-embedding only
     the documents that are new or changed. One writer at a time per index: a second one
     waits, then starts from what the first wrote."""
+    started = time.perf_counter()
+    sources = load_corpus(settings.corpus_dir)  # no lock needed to read the articles
+    if not sources:
+        raise ValueError(f"no readable .txt articles in {settings.corpus_dir}")
     root = index_path(settings)
     root.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(root / _LOCK):
         if previous is not None and previous.path.parent == root:
             previous = _latest(root, settings, previous)
-        return _refresh(settings, embed, previous)
+        index, report = _refresh(settings, embed, previous, sources)
+    report.seconds = time.perf_counter() - started
+    return index, report
 
 
 def _latest(root: Path, settings: Settings, previous: CorpusIndex) -> CorpusIndex:
@@ -310,12 +316,9 @@ def _refresh(
     settings: Settings,
     embed: Callable[[list[str]], np.ndarray],
     previous: CorpusIndex | None,
+    sources: list[SourceFile],
 ) -> tuple[CorpusIndex, UpdateReport]:
-    started = time.perf_counter()
     report = UpdateReport(rebuilt=previous is None)
-    sources = load_corpus(settings.corpus_dir)
-    if not sources:
-        raise ValueError(f"no readable .txt articles in {settings.corpus_dir}")
     old_docs = previous.documents if previous is not None else {}
     for source in sources:
         old = old_docs.get(source.doc_id)
@@ -327,12 +330,9 @@ def _refresh(
             report.unchanged += 1
     report.removed = sorted(set(old_docs) - {s.doc_id for s in sources})
     if previous is not None and not report.wrote:
-        report.seconds = time.perf_counter() - started
         return previous, report
     docs = [clean(source) for source in sources]
-    index = build_from_documents(docs, settings, embed, index_path(settings), previous)
-    report.seconds = time.perf_counter() - started
-    return index, report
+    return build_from_documents(docs, settings, embed, index_path(settings), previous), report
 
 
 def update_index(

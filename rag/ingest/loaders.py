@@ -91,11 +91,10 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
-            problem = _walk_problem(path, root)
-            if problem:
-                log.warning("skipped %s: %s", shown(path, corpus_dir), problem)
+            real = _readable_path(path, root)
+            if isinstance(real, str):
+                log.warning("skipped %s: %s", shown(path, corpus_dir), real)
             elif entry.is_dir():
-                real = path.resolve()
                 if real not in visited:  # a link back up would loop forever
                     visited.add(real)
                     stack.append(path)
@@ -104,8 +103,8 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def _walk_problem(path: Path, root: Path) -> str | None:
-    """Why ``path`` may not be read as part of the corpus, or None."""
+def _readable_path(path: Path, root: Path) -> Path | str:
+    """Where ``path`` really is, or why it may not be read as part of the corpus."""
     try:
         path.name.encode("utf-8")
     except UnicodeEncodeError:
@@ -114,9 +113,7 @@ def _walk_problem(path: Path, root: Path) -> str | None:
         real = path.resolve()
     except (OSError, RuntimeError) as exc:
         return f"cannot resolve ({exc})"
-    if not real.is_relative_to(root):
-        return "a link to outside the corpus folder"
-    return None
+    return real if real.is_relative_to(root) else "a link to outside the corpus folder"
 
 
 def load_file(path: Path, corpus_dir: Path) -> SourceFile:

