@@ -6,6 +6,9 @@ it is not a test.
     python eval/bench.py --part korquad --queries 300
     python eval/bench.py --part scaling --sizes 10000,100000,1000000
     python eval/bench.py --part reader --queries 100
+    python eval/bench.py --part precision --parity-queries 2000
+    python eval/bench.py --part store --store-passages 100000
+    python eval/bench.py --part store-parity --parity-queries 2000
 
 Each part lives in ``eval/benchmarks/``. Each index build runs in a fresh subprocess (this
 script with ``--child``) so its peak RSS (``VmHWM``) is its own; latencies are measured
@@ -21,8 +24,10 @@ from pathlib import Path
 from benchmarks.builds import RESULT_TAG, child_build
 from benchmarks.common import KORQUAD, machine_info
 from benchmarks.latency import part_korquad, part_seeds
+from benchmarks.precision import part_precision
 from benchmarks.reader import part_reader
 from benchmarks.scaling import part_scaling
+from benchmarks.store import part_store, part_store_parity
 
 from rag.settings import DenseIndexType
 
@@ -32,6 +37,9 @@ PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "korquad": part_korquad,
     "scaling": part_scaling,
     "reader": part_reader,
+    "precision": part_precision,
+    "store": part_store,
+    "store-parity": part_store_parity,
 }
 
 
@@ -62,6 +70,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--scaling-queries", type=int, default=200)
     parser.add_argument(
+        "--parity-queries",
+        type=int,
+        default=2000,
+        help="KorQuAD questions retrieved with each embedding precision or store "
+        "(parts precision, store-parity)",
+    )
+    parser.add_argument(
         "--latent-dim",
         type=int,
         default=0,
@@ -73,8 +88,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=100_000,
         help="synthetic docs for the bm25s latency table (0 skips it)",
     )
+    parser.add_argument(
+        "--store-passages",
+        type=lambda s: int(s.replace("_", "")),
+        default=100_000,
+        help="synthetic passages for --part store (embedded vs Qdrant)",
+    )
+    parser.add_argument("--store-queries", type=int, default=200, help="queries per search kind")
+    parser.add_argument("--qdrant-url", help="--part store against this Qdrant server")
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
-    parser.add_argument("--child", choices=["seeds", "korquad"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["seeds", "korquad", "newsqa"], help=argparse.SUPPRESS)
     parser.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

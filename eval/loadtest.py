@@ -45,8 +45,10 @@ def loopback_base_url(url: str) -> str:
         raise ValueError(f"cannot resolve {parts.hostname!r}: {exc}") from None
     addresses = {info[4][0].split("%")[0] for info in infos}
     if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
-        raise ValueError(f"refusing {parts.hostname!r} ({', '.join(sorted(addresses))}): "
-                         "only loopback addresses (127.0.0.0/8, ::1, localhost) are load-tested")
+        raise ValueError(
+            f"refusing {parts.hostname!r} ({', '.join(sorted(addresses))}): "
+            "only loopback addresses (127.0.0.0/8, ::1, localhost) are load-tested"
+        )
     return url.rstrip("/")
 
 
@@ -64,8 +66,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-async def run(base: str, questions: list[str], n: int, concurrency: int, timeout: float,
-              max_seconds: float) -> tuple[Results, float]:
+async def run(
+    base: str, questions: list[str], n: int, concurrency: int, timeout: float, max_seconds: float
+) -> tuple[Results, float]:
     results = Results()
     deadline = time.monotonic() + max_seconds
     counter = iter(range(n))
@@ -123,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", "--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="JSONL with 'question'")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
-    parser.add_argument("--max-seconds", type=float, default=600.0,
-                        help="stop sending after this long; the rest count as errors")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=600.0,
+        help="stop sending after this long; the rest count as errors",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= MAX_REQUESTS:
@@ -137,17 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results, elapsed = asyncio.run(run(base, questions, args.requests, args.concurrency,
-                                       args.timeout, args.max_seconds))
+    results, elapsed = asyncio.run(
+        run(base, questions, args.requests, args.concurrency, args.timeout, args.max_seconds)
+    )
     summary = report(results, elapsed, args.requests, args.concurrency)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print(f"{summary['ok']}/{args.requests} ok at concurrency {args.concurrency} "
-              f"in {summary['seconds']} s: {summary['throughput_rps']} req/s")
+        print(
+            f"{summary['ok']}/{args.requests} ok at concurrency {args.concurrency} "
+            f"in {summary['seconds']} s: {summary['throughput_rps']} req/s"
+        )
         if results.latencies_ms:
-            print(f"latency ms: p50 {summary['p50_ms']}  p95 {summary['p95_ms']}  "
-                  f"p99 {summary['p99_ms']}  mean {summary['mean_ms']}  max {summary['max_ms']}")
+            print(
+                f"latency ms: p50 {summary['p50_ms']}  p95 {summary['p95_ms']}  "
+                f"p99 {summary['p99_ms']}  mean {summary['mean_ms']}  max {summary['max_ms']}"
+            )
         print(f"errors: {summary['errors']} {summary['error_kinds'] or ''}".rstrip())
         print(f"abstained answers: {summary['abstained']}")
     return 1 if summary["errors"] else 0

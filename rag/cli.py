@@ -5,12 +5,24 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
-from rag.settings import BUNDLED_MODEL, FusionMethod, RetrievalMode, Settings
+from rag.settings import (
+    BUNDLED_MODEL,
+    FusionMethod,
+    ReaderKind,
+    RetrievalMode,
+    Settings,
+    StoreKind,
+    in_bf16,
+)
+
+if TYPE_CHECKING:
+    from rag.index.passage_store import PassageFilter
 
 app = typer.Typer(
     help="Offline Korean document Q&A: index news articles, search them, ask questions "
@@ -35,6 +47,15 @@ ModeOpt = Annotated[
     RetrievalMode | None, typer.Option("--mode", help="hybrid (default), dense or bm25.")
 ]
 FusionOpt = Annotated[FusionMethod | None, typer.Option("--fusion", help="rrf or score.")]
+StoreOpt = Annotated[
+    StoreKind | None,
+    typer.Option(
+        "--store",
+        help="Where the index lives: embedded (default, files in --index-dir) or qdrant "
+        "(RAG_QDRANT_URL or RAG_QDRANT_PATH); `rag index --store qdrant` copies an "
+        "embedded index into Qdrant without re-embedding.",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 BatchOpt = Annotated[
     Path | None,
@@ -42,6 +63,21 @@ BatchOpt = Annotated[
         "--batch",
         help="File of questions: one per line, or JSONL rows with a 'question' field.",
     ),
+]
+
+OutletOpt = Annotated[
+    list[str] | None,
+    typer.Option("--outlet", help="Only articles of this outlet (repeat for several)."),
+]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="Only articles dated on or after YYYY-MM-DD.")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Only articles dated on or before YYYY-MM-DD.")
+]
+DocOpt = Annotated[
+    list[str] | None,
+    typer.Option("--doc", help="Only this document id (repeat for several)."),
 ]
 
 
@@ -75,8 +111,30 @@ def main(
         format="rag: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s"):
+    # pypdf and trafilatura warn about every odd file: `rag index` lists skipped ones itself.
+    for noisy in (
+        "sentence_transformers",
+        "transformers",
+        "httpx",
+        "bm25s",
+        "pypdf",
+        "trafilatura",
+        "htmldate",
+    ):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def make_where(
+    outlets: list[str] | None, since: str | None, until: str | None, docs: list[str] | None
+) -> "PassageFilter | None":
+    """The filter of ``--outlet/--since/--until/--doc``; a bad date is a usage error
+    (exit status 2), reported before anything is loaded."""
+    from rag.index.passage_store import make_filter
+
+    try:
+        return make_filter(outlets, since, until, docs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def read_questions(path: Path) -> list[str]:
@@ -108,6 +166,12 @@ def printable(text: str | None) -> str:
     return CONTROL_CHARACTERS.sub("\ufffd", text or "")
 
 
+def same_content_line(also_in: list[dict[str, Any]]) -> str:
+    """ "같은 내용: 뉴스스텝, 이로운넷": the outlets (or ids) carrying the same article."""
+    names = dict.fromkeys(printable(d["outlet"] or d["doc_id"]) for d in also_in)
+    return f"같은 내용: {', '.join(names)}"
+
+
 def _print_results(question: str, results: list[dict[str, Any]]) -> None:
     typer.echo(f"Q: {question}")
     if not results:
@@ -120,6 +184,8 @@ def _print_results(question: str, results: list[dict[str, Any]]) -> None:
             f"{printable(r['title'])}"
             f"\n    {snippet}"
         )
+        if r["also_in"]:
+            typer.echo(f"    {same_content_line(r['also_in'])}")
 
 
 def run_questions(
@@ -151,23 +217,52 @@ def index(
     index_dir: IndexDirOpt = None,
     model: ModelOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
 ) -> None:
-    """Build or update the index of a corpus folder (only changed articles are re-embedded)."""
+    """Build or update the index of a corpus folder (only changed articles are re-embedded)
+    and list the files that could not be read."""
     from rag.index.embedder import Embedder
-    from rag.index.store import update_index
+    from rag.index.stores import update_store
 
     with user_errors():
-        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
+        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, store=store)
         embedder = Embedder(settings)
-        built, report = update_index(
-            settings, lambda texts: embedder.encode_passages(texts, show_progress=True), rebuild
+        built, report = update_store(
+            settings,
+            lambda texts: embedder.encode_passages(texts, show_progress=not json_out),
+            rebuild,
         )
         what = "rebuilt" if report.rebuilt else ("updated" if report.wrote else "up to date")
+        if json_out:
+            summary = {
+                "status": what,
+                "rebuilt": report.rebuilt,
+                "added": report.added,
+                "changed": report.changed,
+                "removed": report.removed,
+                "unchanged": report.unchanged,
+                "seconds": round(report.seconds, 3),
+                "index_dir": built.location,
+                "index_version": built.version,
+                "passage_count": built.passage_count,
+                "store": built.kind,
+                "migrated": report.migrated,
+                "document_count": len(built.documents),
+                "skipped": [asdict(s) for s in report.skipped],
+            }
+            typer.echo(json.dumps(summary, ensure_ascii=False))
+            return
         typer.echo(
-            f"index {what}: {len(built.documents)} documents, {len(built.passages)} passages "
+            f"index {'copied from the embedded index, ' if report.migrated else ''}{what}: "
+            f"{len(built.documents)} documents, {built.passage_count} passages "
             f"({len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed) in {report.seconds:.1f}s -> {built.path.parent}"
+            f"{len(report.removed)} removed) in {report.seconds:.1f}s -> {built.location}"
         )
+        if report.skipped:
+            typer.echo(f"skipped {len(report.skipped)} unreadable files or rows:")
+            for item in report.skipped:
+                typer.echo(f"  {printable(str(item))}")
 
 
 @app.command()
@@ -181,13 +276,25 @@ def search(
     corpus: CorpusOpt = None,
     index_dir: IndexDirOpt = None,
     model: ModelOpt = None,
+    store: StoreOpt = None,
+    outlet: OutletOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    doc: DocOpt = None,
 ) -> None:
-    """Rank passages for a question (or a --batch file of questions)."""
+    """Rank passages for a question (or a --batch file of questions), optionally among
+    the articles of some outlets, dates or documents only."""
     from rag.pipeline import Pipeline
 
+    where = make_where(outlet, since, until, doc)
     with user_errors():
         settings = make_settings(
-            corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode, fusion=fusion
+            corpus_dir=corpus,
+            index_dir=index_dir,
+            model=model,
+            mode=mode,
+            fusion=fusion,
+            store=store,
         )
         if question is not None and batch is None:
             from rag.answer.questions import validate_question
@@ -197,7 +304,8 @@ def search(
 
         def answer(qs: list[str]) -> list[dict[str, Any]]:
             return [
-                {"results": [h.to_json() for h in hits]} for hits in pipeline.search_batch(qs, k)
+                {"results": [h.to_json() for h in hits]}
+                for hits in pipeline.search_batch(qs, k, where=where)
             ]
 
         for q, result in run_questions(question, batch, answer):
@@ -230,6 +338,8 @@ def _print_answer(result: dict[str, Any]) -> None:
             f"    — {printable(s['title'])}{f' ({printable(meta)})' if meta else ''} · "
             f"{s['doc_id']} [{s['start']}:{s['end']}]"
         )
+        if s["also_in"]:
+            typer.echo(f"    {same_content_line(s['also_in'])}")
 
 
 @app.command()
@@ -241,20 +351,28 @@ def ask(
     corpus: CorpusOpt = None,
     index_dir: IndexDirOpt = None,
     model: ModelOpt = None,
+    store: StoreOpt = None,
+    outlet: OutletOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    doc: DocOpt = None,
 ) -> None:
     """Answer a question with a span quoted verbatim from the articles, or say that the
-    articles do not contain the answer."""
+    articles do not contain the answer; the filters limit which articles are read."""
     from rag.answer.questions import validate_question
     from rag.pipeline import Pipeline
 
+    where = make_where(outlet, since, until, doc)
     with user_errors():
-        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode)
+        settings = make_settings(
+            corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode, store=store
+        )
         if question is not None and batch is None:
             validate_question(question, settings.max_question_chars)  # fail before loading
         pipeline = Pipeline.load(settings, show_progress=not json_out)
 
         def answer(qs: list[str]) -> list[dict[str, Any]]:
-            return [a.to_json() for a in pipeline.ask_batch(qs)]
+            return [a.to_json() for a in pipeline.ask_batch(qs, where=where)]
 
         for q, result in run_questions(question, batch, answer):
             if json_out:
@@ -278,12 +396,13 @@ def serve(
     corpus: CorpusOpt = None,
     index_dir: IndexDirOpt = None,
     model: ModelOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Serve the chat page at / and the JSON API under /api from one process."""
     from rag.serve.api import serve as run_server
 
     with user_errors():
-        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
+        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, store=store)
         run_server(settings, host=host, port=port)
 
 
@@ -319,7 +438,12 @@ def train_reader_cmd(
     """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about an hour on 2
     cores), fit answer selection and abstention on the val articles, and write the splits
     (eval/*-split.json), the weights and the model card. Test articles are never read."""
-    from rag.answer.reader import WEIGHTS_DIR, WEIGHTS_FILE, ExtractiveReader, reader_metadata
+    from rag.answer.reader import (
+        WEIGHTS_DIR,
+        WEIGHTS_FILE,
+        ExtractiveReader,
+        reader_metadata,
+    )
     from rag.index.embedder import resolve_model_path
     from rag.training.reader import train_reader, write_card
     from rag.training.selection import fit_selection
@@ -348,13 +472,15 @@ def train_reader_cmd(
                 seed=seed,
                 limit=limit,
             )
-        reader = ExtractiveReader.load(model_path, weights=weights)
+        bf16 = in_bf16(settings.reader_precision)  # fit as it will answer
+        reader = ExtractiveReader.load(model_path, weights=weights, bf16=bf16)
         facts["selection"] = fit_selection(
             settings,
             korquad,
             reader,
             out=WEIGHTS_DIR / "selection.json" if out is None else weights.with_suffix(".json"),
             limit=limit,
+            newsqa=newsqa,
         )
         write_card(weights, facts, card)
         typer.echo(json.dumps(facts, ensure_ascii=False, indent=2))
@@ -367,9 +493,11 @@ def _with_readers(
     if readers is None:
         return configs
     kinds = [r.strip() for r in readers.split(",") if r.strip()]
-    unknown = [k for k in kinds if k not in ("neural", "rules")]
+    unknown = [k for k in kinds if k not in get_args(ReaderKind)]
     if unknown or not kinds:
-        raise ValueError(f"unknown reader {unknown or readers!r}: use neural, rules or both")
+        raise ValueError(
+            f"unknown reader {unknown or readers!r}: use {', '.join(get_args(ReaderKind))}"
+        )
     return [
         (f"{name}+{k}", {**overrides, "reader": k}) for name, overrides in configs for k in kinds
     ]
@@ -446,7 +574,9 @@ def evaluate_cmd(
         str | None,
         typer.Option(
             "--reader",
-            help="Answer readers to compare, comma-separated: neural (default), rules.",
+            help="Answer readers to compare, comma-separated: rules (the default), neural "
+            "(the trained reader), combined (the reader, falling back on the rules where it "
+            "would refuse).",
         ),
     ] = None,
     split: Annotated[

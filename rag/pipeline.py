@@ -1,27 +1,23 @@
-"""The loaded system: settings, model, index and retriever, shared by the CLI, API and UI."""
+"""The loaded system: settings, model, index (whichever store holds it) and retriever,
+shared by the CLI, API and UI."""
 
 import logging
 import time
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from rag.answer.answerer import Answer, ExtractiveAnswerer
 from rag.answer.questions import InvalidQuestion, validate_question
 from rag.answer.reader import ExtractiveReader
 from rag.answer.retrieval import Hit, HybridRetriever
-from rag.answer.selection import ReaderAnswerer
+from rag.answer.selection import DocumentTexts, ReaderAnswerer, document_texts
 from rag.index.embedder import Embedder
 from rag.index.model_store import ensure_e5_model
-from rag.index.store import (
-    CorpusIndex,
-    IndexNotReady,
-    UpdateReport,
-    index_path,
-    load_index,
-    refresh_index,
-)
-from rag.settings import RetrievalMode, Settings
+from rag.index.passage_store import PassageFilter, PassageStore
+from rag.index.store import IndexNotReady, UpdateReport, same_content
+from rag.index.stores import open_store, refresh_store
+from rag.settings import Precision, RetrievalMode, Settings, in_bf16
 
 __all__ = ["InvalidQuestion", "Pipeline", "validate_question"]
 
@@ -29,16 +25,18 @@ log = logging.getLogger(__name__)
 
 
 @cache
-def shared_reader(model_cache_dir: str) -> ExtractiveReader:
-    """One loaded reader per process, whatever the retrieval settings. It reads with the
-    bundled e5 encoder it was trained on, even when another embedding model retrieves."""
-    return ExtractiveReader.load(str(ensure_e5_model(Path(model_cache_dir), show_progress=False)))
+def shared_reader(model_cache_dir: str, precision: Precision = "auto") -> ExtractiveReader:
+    """One loaded reader per process and precision, whatever the retrieval settings. It
+    reads with the bundled e5 encoder it was trained on, even when another model retrieves."""
+    model_path = ensure_e5_model(Path(model_cache_dir), show_progress=False)
+    return ExtractiveReader.load(str(model_path), bf16=in_bf16(precision))
 
 
 def make_answerer(
     settings: Settings,
-    index: CorpusIndex,
+    index: PassageStore,
     embedder: Embedder,
+    documents: DocumentTexts,
     rules: ExtractiveAnswerer | None = None,
 ) -> ExtractiveAnswerer | ReaderAnswerer:
     """The answerer ``settings.reader`` names; ``rules``, when given, is reused (the
@@ -46,22 +44,29 @@ def make_answerer(
     rules = rules or ExtractiveAnswerer(index, embedder)
     if settings.reader == "rules":
         return rules
-    return ReaderAnswerer(index, shared_reader(str(settings.model_cache_dir)), rules)
+    reader = shared_reader(str(settings.model_cache_dir), settings.reader_precision)
+    fall_back = settings.reader == "combined"
+    return ReaderAnswerer(index, reader, rules, documents, fall_back=fall_back)
 
 
 @dataclass
 class Pipeline:
     settings: Settings
     embedder: Embedder
-    index: CorpusIndex
+    index: PassageStore
     retriever: HybridRetriever
     update: UpdateReport | None = None
     #: Built from the settings unless given (pipelines over one index share it).
     answerer: ExtractiveAnswerer | ReaderAnswerer | None = None
+    #: Whole documents for the reader's checks; default: as the store holds them (KorQuAD's
+    #: evaluation indexes paragraphs as documents and passes their articles here).
+    documents: DocumentTexts | None = None
 
     def __post_init__(self) -> None:
+        if self.documents is None:
+            self.documents = partial(document_texts, self.index)
         if self.answerer is None:
-            self.answerer = make_answerer(self.settings, self.index, self.embedder)
+            self.answerer = make_answerer(self.settings, self.index, self.embedder, self.documents)
 
     @classmethod
     def load(cls, settings: Settings, show_progress: bool = True) -> "Pipeline":
@@ -69,13 +74,13 @@ class Pipeline:
         added, changed or removed; an index built with other settings is an error."""
         embedder = Embedder(settings, show_progress=show_progress)
         try:
-            previous: CorpusIndex | None = load_index(index_path(settings), settings)
+            previous: PassageStore | None = open_store(settings)
         except IndexNotReady as exc:
             if exc.reason != "missing":
                 raise
             log.warning("no index for %s yet: building it (first use)", settings.corpus_dir)
             previous = None
-        index, report = refresh_index(
+        index, report = refresh_store(
             settings, lambda texts: embedder.encode_passages(texts, show_progress), previous
         )
         if report.wrote and not report.rebuilt:
@@ -88,29 +93,47 @@ class Pipeline:
         return cls(settings, embedder, index, HybridRetriever(index, embedder, settings), report)
 
     def search(
-        self, question: str, k: int | None = None, mode: RetrievalMode | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        where: PassageFilter | None = None,
     ) -> list[Hit]:
-        return self.search_batch([question], k, mode)[0]
+        return self.search_batch([question], k, mode, where)[0]
 
     def search_batch(
-        self, questions: list[str], k: int | None = None, mode: RetrievalMode | None = None
+        self,
+        questions: list[str],
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+        where: PassageFilter | None = None,
     ) -> list[list[Hit]]:
         texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
-        return self.retriever.run_batch(texts, k, mode)
+        return self.retriever.run_batch(texts, k, mode, where=where)
 
-    def ask(self, question: str, mode: RetrievalMode | None = None) -> Answer:
-        return self.ask_batch([question], mode)[0]
+    def ask(
+        self, question: str, mode: RetrievalMode | None = None, where: PassageFilter | None = None
+    ) -> Answer:
+        return self.ask_batch([question], mode, where)[0]
 
-    def ask_batch(self, questions: list[str], mode: RetrievalMode | None = None) -> list[Answer]:
-        """Answer questions in order, embedding them in one call."""
+    def ask_batch(
+        self,
+        questions: list[str],
+        mode: RetrievalMode | None = None,
+        where: PassageFilter | None = None,
+    ) -> list[Answer]:
+        """Answer questions in order, embedding them in one call; ``where`` limits the
+        passages read (an outlet, a date range, some documents)."""
         texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
         started = time.perf_counter()
         vectors = self.embedder.encode_queries(texts)
-        hits = self.retriever.run_batch(texts, self.settings.answer_passages, mode, vectors)
+        hits = self.retriever.run_batch(texts, self.settings.answer_passages, mode, vectors, where)
         retrieve_ms = (time.perf_counter() - started) * 1000 / max(1, len(texts))
         answers = []
         for text, passage_hits, vector in zip(texts, hits, vectors, strict=True):
             answer = self.answerer.run(text, passage_hits, vector)
+            for source in answer.sources:
+                source.also_in = same_content(self.index.documents, source.doc_id)
             answer.timings_ms = {
                 "retrieve": retrieve_ms,
                 "answer": answer.timings_ms["answer"],
@@ -132,7 +155,7 @@ class Pipeline:
         answerer = (
             self.answerer  # shares its cache of sentence vectors
             if settings.reader == self.settings.reader
-            else make_answerer(settings, self.index, self.embedder, rules)
+            else make_answerer(settings, self.index, self.embedder, self.documents, rules)
         )
         return Pipeline(
             settings,
@@ -141,4 +164,5 @@ class Pipeline:
             HybridRetriever(self.index, self.embedder, settings),
             self.update,
             answerer,
+            self.documents,
         )

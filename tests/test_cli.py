@@ -35,6 +35,8 @@ def test_search_json_contract(env):
         "start",
         "end",
         "score",
+        "page",
+        "also_in",
     }
 
 
@@ -115,3 +117,32 @@ def test_escape_codes_inside_an_article_are_not_printed_raw(tmp_path):
         result = runner.invoke(app, [*command, *args])
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "부산시" in result.output
+
+
+def test_index_lists_skipped_files_and_rows_in_text_and_json(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "부산시 일자리\n\n부산시는 일자리 대상에서 우수상을 받아 사업비 8500만원을 확보했다.\n",
+        encoding="utf-8",
+    )
+    (corpus / "b.jsonl").write_text(
+        '{"id": 1, "body": "인천시는 국무총리상을 받았다."}\n{broken\n', encoding="utf-8"
+    )
+    (corpus / "c.pdf").write_bytes(b"%PDF-1.4 damaged")
+    args = ["index", "--corpus", str(corpus), "--index-dir", str(tmp_path / "idx")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "skipped 2 unreadable files or rows:" in result.stdout
+    assert "  b.jsonl (line 2): not valid JSON" in result.stdout
+    assert "  c.pdf: not a readable PDF" in result.stdout
+
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "up to date" and summary["document_count"] == 2
+    assert [(s["path"], s["row"]) for s in summary["skipped"]] == [
+        ("b.jsonl", "line 2"),
+        ("c.pdf", None),
+    ]
+    assert all(s["reason"] for s in summary["skipped"])

@@ -1,8 +1,9 @@
 """The chat page: Korean questions in, answers quoted from the articles out.
 
-The page knows nothing about the pipeline: it is given an ``ask(question, history)``
-function that returns the ``POST /api/ask`` JSON, so it can be served by the API process
-or pointed at anything else that speaks the contract. Everything taken from an article
+The page knows nothing about the pipeline: it is given an ``ask(question, history,
+filters)`` function that returns the ``POST /api/ask`` JSON (and optionally the
+``GET /api/documents`` rows), so it can be served by the API process or pointed at
+anything else that speaks the contract. Everything taken from an article
 or a user is escaped before it goes into HTML.
 """
 
@@ -41,6 +42,7 @@ CSS = """
 .rag-quote mark { background: #fde68a; color: #111827; padding: 0 2px; border-radius: 3px; }
 .rag-cite { font-size: 0.85rem; color: #4b5563; }
 .rag-cite code { font-size: 0.8rem; }
+.rag-same { font-size: 0.8rem; color: #6b7280; margin-top: 2px; }
 .rag-error { color: #b91c1c; font-weight: 600; }
 """
 
@@ -68,11 +70,22 @@ def _quote_html(source: dict[str, Any]) -> str:
 
 def _card_html(source: dict[str, Any], related: bool) -> str:
     meta = [_text(x) for x in (source.get("outlet"), source.get("date")) if x]
-    cite = " · ".join([f"<strong>{_text(source['title'])}</strong>", *meta,
-                       f"<code>{_text(source['doc_id'])}</code>"])
+    cite = " · ".join(
+        [
+            f"<strong>{_text(source['title'])}</strong>",
+            *meta,
+            f"<code>{_text(source['doc_id'])}</code>",
+        ]
+    )
+    also_in = source.get("also_in") or []
+    if also_in:
+        names = dict.fromkeys(_text(d.get("outlet") or d["doc_id"]) for d in also_in)
+        cite += f'<div class="rag-same">같은 내용: {", ".join(names)}</div>'
     kind = "rag-card rag-related" if related else "rag-card"
-    return (f'<div class="{kind}"><div class="rag-quote">“{_quote_html(source)}”</div>'
-            f'<div class="rag-cite">— {cite}</div></div>')
+    return (
+        f'<div class="{kind}"><div class="rag-quote">“{_quote_html(source)}”</div>'
+        f'<div class="rag-cite">— {cite}</div></div>'
+    )
 
 
 def render_answer_html(result: dict[str, Any]) -> str:
@@ -106,65 +119,140 @@ def render_error_html(message: str) -> str:
 
 
 Messages = list[dict[str, str]]
+#: ``ask(question, earlier_questions, filters)``: ``filters`` holds the ``POST /api/ask``
+#: filter fields (``outlets``, ``since``, ``until``), ``None`` where not set.
+Ask = Callable[[str, list[str], dict[str, Any]], dict[str, Any]]
+#: The ``GET /api/documents`` rows: doc_id, title, outlet, date…
+Documents = Callable[[], list[dict[str, Any]]]
+DOCUMENT_COLUMNS = ["제목", "언론사", "날짜", "문서 ID"]
+
+
+def page_filters(outlets: list[str] | None, since: str | None, until: str | None) -> dict[str, Any]:
+    """The filter fields of the page's controls; blank ones are ``None`` (not filtered)."""
+    return {
+        "outlets": list(outlets) if outlets else None,
+        "since": (since or "").strip() or None,
+        "until": (until or "").strip() or None,
+    }
+
+
+def respond(
+    ask: Ask, question: str, messages: Messages, asked: list[str], filters: dict[str, Any]
+) -> tuple[str, Messages, list[str]]:
+    """One chat turn: the question, then the answer card or a readable error message."""
+    question = (question or "").strip()
+    shown = html.escape(question) if question else "(빈 질문)"
+    messages = [*messages, {"role": "user", "content": shown}]
+    try:
+        if not question:
+            raise ValueError("질문을 입력해 주세요 (please type a question)")
+        reply = render_answer_html(ask(question, asked, filters))
+        asked = [*asked, question]
+    except ValueError as exc:  # refused question or filter: the message is meant for the user
+        reply = render_error_html(str(exc))
+    except Exception:  # never show a stack trace in the chat
+        log.exception("answering %r failed", question)
+        reply = render_error_html(INTERNAL_ERROR)
+    return "", [*messages, {"role": "assistant", "content": reply}], asked
+
+
+def document_rows(documents: list[dict[str, Any]]) -> list[list[str]]:
+    """The documents tab's table, newest first (undated last)."""
+    ordered = sorted(documents, key=lambda d: (d.get("date") or "", d["doc_id"]), reverse=True)
+    return [[d["title"], d.get("outlet") or "", d.get("date") or "", d["doc_id"]] for d in ordered]
+
+
+def outlet_choices(documents: list[dict[str, Any]]) -> list[str]:
+    return sorted({d["outlet"] for d in documents if d.get("outlet")})
 
 
 def build_ui(
-    ask: Callable[[str, list[str]], dict[str, Any]], api_docs_url: str | None = None
+    ask: Ask, api_docs_url: str | None = None, documents: Documents | None = None
 ) -> gr.Blocks:
-    """The chat page. ``ask(question, earlier_questions)`` returns the API's answer JSON
-    and raises ``ValueError`` with a user-facing message for a refused question."""
+    """The chat page. ``ask`` returns the API's answer JSON and raises ``ValueError``
+    with a user-facing message for a refused question or filter; ``documents``, when
+    given, fills the outlet choice and the documents tab on every page load (so a
+    re-index shows without a restart)."""
 
-    def respond(question: str, messages: Messages, asked: list[str]
-                ) -> tuple[str, Messages, list[str]]:
-        question = (question or "").strip()
-        shown = html.escape(question) if question else "(빈 질문)"
-        messages = [*messages, {"role": "user", "content": shown}]
-        try:
-            if not question:
-                raise ValueError("질문을 입력해 주세요 (please type a question)")
-            reply = render_answer_html(ask(question, asked))
-            asked = [*asked, question]
-        except ValueError as exc:  # refused question: the message is meant for the user
-            reply = render_error_html(str(exc))
-        except Exception:  # never show a stack trace in the chat
-            log.exception("answering %r failed", question)
-            reply = render_error_html(INTERNAL_ERROR)
-        return "", [*messages, {"role": "assistant", "content": reply}], asked
+    def turn(
+        question: str,
+        messages: Messages,
+        asked: list[str],
+        outlets: list[str] | None,
+        since: str,
+        until: str,
+    ) -> tuple[str, Messages, list[str]]:
+        return respond(ask, question, messages, asked, page_filters(outlets, since, until))
 
     def clear() -> tuple[str, Messages, list[str]]:
         return "", [], []
 
     with gr.Blocks(title="기사 문답", analytics_enabled=False) as demo:
-        intro = ("뉴스 기사에 대해 한국어로 물어보세요. 답은 기사 문장을 그대로 인용하고, "
-                 "기사에 없는 내용이면 **“문서에서 답을 찾을 수 없습니다”** 라고 답합니다. "
-                 "앞 질문에 이어서 “그럼 부산은?” 처럼 물어도 됩니다.")
+        intro = (
+            "뉴스 기사에 대해 한국어로 물어보세요. 답은 기사 문장을 그대로 인용하고, "
+            "기사에 없는 내용이면 **“문서에서 답을 찾을 수 없습니다”** 라고 답합니다. "
+            "앞 질문에 이어서 “그럼 부산은?” 처럼 물어도 됩니다."
+        )
         if api_docs_url:
             intro += f"\n\n개발자용: [JSON API 문서]({api_docs_url})"
         gr.Markdown(f"# {TITLE}\n{intro}")
-        chatbot = gr.Chatbot(
-            label="대화",
-            show_label=False,
-            height=680,
-            placeholder="아래에 질문을 입력하거나 예시 질문을 눌러 보세요.",
-            latex_delimiters=[],
-            buttons=["copy"],
-            feedback_options=None,
-        )
-        asked = gr.State([])
-        with gr.Row():
-            box = gr.Textbox(
-                placeholder="예: 부산시가 확보한 사업비는 얼마야?",
+        with gr.Tab("대화"):
+            chatbot = gr.Chatbot(
+                label="대화",
                 show_label=False,
-                scale=8,
-                max_lines=3,
-                elem_id="question",
+                height=680,
+                placeholder="아래에 질문을 입력하거나 예시 질문을 눌러 보세요.",
+                latex_delimiters=[],
+                buttons=["copy"],
+                feedback_options=None,
             )
-            send = gr.Button("질문하기", variant="primary", scale=1, elem_id="send")
-        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[box],
-                    label="예시 질문 (누르면 입력됩니다)")
-        reset = gr.Button("대화 지우기", variant="secondary", size="sm", elem_id="clear")
+            asked = gr.State([])
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="예: 부산시가 확보한 사업비는 얼마야?",
+                    show_label=False,
+                    scale=8,
+                    max_lines=3,
+                    elem_id="question",
+                )
+                send = gr.Button("질문하기", variant="primary", scale=1, elem_id="send")
+            with (
+                gr.Accordion("검색 범위: 언론사 · 기간 (비워 두면 전체)", open=False),
+                gr.Row(),
+            ):
+                outlets = gr.Dropdown(
+                    choices=[],
+                    multiselect=True,
+                    label="언론사",
+                    elem_id="outlets",
+                    scale=2,
+                )
+                since = gr.Textbox(label="시작일", placeholder="YYYY-MM-DD", elem_id="since")
+                until = gr.Textbox(label="종료일", placeholder="YYYY-MM-DD", elem_id="until")
+            gr.Examples(
+                examples=[[q] for q in EXAMPLES],
+                inputs=[box],
+                label="예시 질문 (누르면 입력됩니다)",
+            )
+            reset = gr.Button("대화 지우기", variant="secondary", size="sm", elem_id="clear")
+        with gr.Tab("문서"):
+            table = gr.Dataframe(
+                headers=DOCUMENT_COLUMNS,
+                datatype=["str"] * len(DOCUMENT_COLUMNS),
+                interactive=False,
+                wrap=True,
+                elem_id="documents",
+            )
 
-        box.submit(respond, [box, chatbot, asked], [box, chatbot, asked])
-        send.click(respond, [box, chatbot, asked], [box, chatbot, asked])
+        inputs = [box, chatbot, asked, outlets, since, until]
+        box.submit(turn, inputs, [box, chatbot, asked])
+        send.click(turn, inputs, [box, chatbot, asked])
         reset.click(clear, None, [box, chatbot, asked])
+        if documents is not None:
+
+            def load() -> tuple[Any, list[list[str]]]:
+                listed = documents()
+                return gr.update(choices=outlet_choices(listed)), document_rows(listed)
+
+            demo.load(load, None, [outlets, table])
     return demo

@@ -3,10 +3,12 @@
 
 import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from rag.ingest.cleaning import CleanDocument
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
-from .common import REPO, SEEDS_DIR, load_note, log, peak_rss_mib, print_table
+from .common import NEWSQA_DIR, REPO, SEEDS_DIR, load_note, log, peak_rss_mib, print_table
 
 #: The child re-executes the entry point, not this module.
 BENCH_SCRIPT = REPO / "eval" / "bench.py"
@@ -81,10 +83,11 @@ def korquad_questions(path: Path) -> list[tuple[str, str]]:
 def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
     """In the child process: load the model, build one index from scratch, report."""
     started = time.perf_counter()
+    folder = NEWSQA_DIR if corpus == "newsqa" else SEEDS_DIR
     settings = (
         korquad_settings(index_dir)
         if corpus == "korquad"
-        else Settings(corpus_dir=SEEDS_DIR, index_dir=index_dir)
+        else Settings(corpus_dir=folder, index_dir=index_dir)
     )
     embedder = Embedder(settings, show_progress=False)
     load_s = time.perf_counter() - started
@@ -110,9 +113,12 @@ def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]
     }
 
 
-def run_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
-    """Build in a fresh subprocess so peak memory is measured per build."""
-    log(f"building the {corpus} index in a subprocess ({index_dir})")
+def run_build(
+    corpus: str, index_dir: Path, korquad: Path, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Build in a fresh subprocess so peak memory is measured per build; ``env`` adds
+    settings (``RAG_…`` variables) for the child."""
+    log(f"building the {corpus} index in a subprocess ({index_dir}) {env or ''}")
     cmd = [
         sys.executable,
         str(BENCH_SCRIPT),
@@ -124,7 +130,9 @@ def run_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
         str(korquad),
     ]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -139,7 +147,7 @@ def run_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
 
 def warm_embed_rate(pipeline: Pipeline, limit: int = 256) -> float:
     """Passages/s re-embedding up to ``limit`` indexed passages in this warm process."""
-    texts = [p.embedding_text() for p in pipeline.index.passages[:limit]]
+    texts = [p.embedding_text() for p in islice(pipeline.index.iter_passages(), limit)]
     pipeline.embedder.encode_passages(texts[:8])
     started = time.perf_counter()
     pipeline.embedder.encode_passages(texts)

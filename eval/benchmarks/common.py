@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SEEDS_DIR = REPO / "seeds"
 QUESTIONS = REPO / "eval" / "questions.jsonl"
 KORQUAD = REPO.parent / "shared" / "benchmarks" / "korquad-v1" / "KorQuAD_v1.0_dev.json"
+NEWSQA_DIR = REPO.parent / "shared" / "benchmarks" / "newsqa-ko" / "articles"
 WARMUP = 5
 SEED = 1234
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from rag.answer.retrieval import HybridRetriever
+from rag.index.embedded import EmbeddedStore
 from rag.index.embedder import Embedder
 from rag.index.store import index_path, load_index
 from rag.pipeline import Pipeline
@@ -155,7 +156,7 @@ def part_seeds(args: argparse.Namespace) -> None:
         )
         questions = seed_questions(args.queries)
         print_table(
-            f"seeds: warm query latency ({len(pipeline.index.passages)} passages, "
+            f"seeds: warm query latency ({pipeline.index.passage_count} passages, "
             f"mode {settings.mode}, k={settings.top_k}; {LATENCY_NOTE}); {load_note()}",
             LATENCY_HEADERS,
             latency_rows(pipeline, questions),
@@ -166,7 +167,7 @@ def part_korquad(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-korquad-") as tmp:
         result = run_build("korquad", Path(tmp), args.korquad)
         settings = korquad_settings(Path(tmp))
-        index = load_index(index_path(settings), settings)
+        index = EmbeddedStore(load_index(index_path(settings), settings), settings)
         embedder = Embedder(settings, show_progress=False)
         pipeline = Pipeline(settings, embedder, index, HybridRetriever(index, embedder, settings))
         print_build(

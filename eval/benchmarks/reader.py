@@ -1,5 +1,5 @@
 """The trained reader: what a warm ``ask`` costs with it rather than the rule extractor,
-and what int8 dynamic quantisation would change against the shipped fp32."""
+and what bf16 autocast and int8 dynamic quantisation change against fp32."""
 
 import argparse
 import tempfile
@@ -28,26 +28,26 @@ def part_reader(args: argparse.Namespace) -> None:
         questions = seed_questions(args.queries)
         print_table(
             f"seeds: warm ask latency, neural reader vs rules "
-            f"({len(pipeline.index.passages)} passages, mode {settings.mode}, "
+            f"({pipeline.index.passage_count} passages, mode {settings.mode}, "
             f"{settings.answer_passages} passages read; first {WARMUP} questions warm up both, "
             f"the rest alternate between them; question-vector cache off); {load_note()}",
             ["reader", "timed queries", "p50 (ms)", "p95 (ms)", "p99 (ms)", "mean (ms)"],
             ask_rows(pipeline, questions),
         )
         print_table(
-            f"reader: int8 dynamic quantisation vs fp32 (top {settings.answer_passages} "
-            f"passages of {len(questions)} seed questions; best span = highest score over "
-            f"the passages; the order of the two alternates per question); {load_note()}",
+            f"reader: bf16 autocast and int8 dynamic quantisation vs fp32 (top "
+            f"{settings.answer_passages} passages of {len(questions)} seed questions; best "
+            f"span = highest score over the passages; the order rotates per question); "
+            f"{load_note()}",
             [
+                "reader",
                 "questions",
-                "same best span",
+                "same best span as fp32",
                 "mean |score diff|",
-                "fp32 p50 (ms)",
-                "fp32 p95 (ms)",
-                "int8 p50 (ms)",
-                "int8 p95 (ms)",
+                "p50 (ms)",
+                "p95 (ms)",
             ],
-            [quantisation_row(pipeline, questions)],
+            precision_rows(pipeline, questions),
         )
 
 
@@ -77,13 +77,14 @@ def ask_rows(neural: Pipeline, questions: Sequence[str]) -> list[list[object]]:
     ]
 
 
-def quantisation_row(pipeline: Pipeline, questions: Sequence[str]) -> list[object]:
-    """Both readers on the same retrieved passages: how often their best span agrees, how
-    far its score moves, and per-question latency of each."""
+def precision_rows(pipeline: Pipeline, questions: Sequence[str]) -> list[list[object]]:
+    """The three readers on the same retrieved passages: how often their best span agrees
+    with fp32's, how far its score moves, and per-question latency of each."""
     model_path = str(ensure_e5_model(pipeline.settings.model_cache_dir, show_progress=False))
-    log("loading the reader in fp32 and int8")
+    log("loading the reader in fp32, bf16 and int8")
     readers = {
-        "fp32": ExtractiveReader.load(model_path, quantize=False),
+        "fp32": ExtractiveReader.load(model_path),
+        "bf16": ExtractiveReader.load(model_path, bf16=True),
         "int8": ExtractiveReader.load(model_path, quantize=True),
     }
     depth = pipeline.settings.answer_passages
@@ -92,26 +93,32 @@ def quantisation_row(pipeline: Pipeline, questions: Sequence[str]) -> list[objec
     ]
     for reader in readers.values():  # untimed: the first call pays one-off set-up
         reader.run(questions[0], contexts[0])
-    log(f"timing both readers over {len(questions)} questions")
+    log(f"timing the readers over {len(questions)} questions")
+    names = list(readers)
     best: dict[str, list[SpanCandidate | None]] = {name: [] for name in readers}
     ms: dict[str, list[float]] = {name: [] for name in readers}
     for i, (question, texts) in enumerate(zip(questions, contexts, strict=True)):
-        for name in list(readers)[:: 1 if i % 2 == 0 else -1]:
+        for name in names[i % 3 :] + names[: i % 3]:
             started = time.perf_counter()
             spans = readers[name].run(question, texts)
             ms[name].append((time.perf_counter() - started) * 1000)
             found = [s for s in spans if s is not None]
             best[name].append(max(found, key=lambda s: s.score, default=None))
-    pairs = list(zip(best["fp32"], best["int8"], strict=True))
-    same = np.mean([_where(a) == _where(b) for a, b in pairs])
-    diffs = [abs(a.score - b.score) for a, b in pairs if a is not None and b is not None]
-    return [
-        len(questions),
-        f"{same:.1%}",
-        float(np.mean(diffs)) if diffs else "-",
-        *percentiles(ms["fp32"])[:2],
-        *percentiles(ms["int8"])[:2],
-    ]
+    rows = []
+    for name in names:
+        pairs = list(zip(best["fp32"], best[name], strict=True))
+        same = np.mean([_where(a) == _where(b) for a, b in pairs])
+        diffs = [abs(a.score - b.score) for a, b in pairs if a is not None and b is not None]
+        rows.append(
+            [
+                name,
+                len(questions),
+                f"{same:.1%}",
+                float(np.mean(diffs)) if diffs else "-",
+                *percentiles(ms[name])[:2],
+            ]
+        )
+    return rows
 
 
 def _where(span: SpanCandidate | None) -> tuple[int, int, int] | None:

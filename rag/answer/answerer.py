@@ -7,16 +7,17 @@ No text is generated: an answer is always ``original[start:end]`` of a cited sen
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from rag.answer.extract import QuestionType, Span, classify_question, extract_span
 from rag.answer.retrieval import Hit
 from rag.index.embedder import Embedder
-from rag.index.store import CorpusIndex, DocumentInfo
+from rag.index.passage_store import PassageStore
+from rag.index.store import DocumentInfo
 from rag.index.tokenization import content_terms, content_terms_batch, expand_question_terms
 from rag.ingest.korean import get_kiwi
 from rag.ingest.passages import Passage
@@ -24,7 +25,8 @@ from rag.ingest.passages import Passage
 NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
 
 # "인천광역시", "인천시", "인천" all name one place: compare place names without suffixes.
-_PLACE_SUFFIX = re.compile(r"(특별자치시|특별자치도|광역시|특별시|시|도|군|구)$")
+_PLACE_SUFFIXES = ("특별자치시", "특별자치도", "광역시", "특별시", "시", "도", "군", "구")
+_PLACE_SUFFIX = re.compile(f"({'|'.join(_PLACE_SUFFIXES)})$")
 # Words that say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = {
     "얼마",
@@ -79,6 +81,12 @@ def canonical(term: str) -> str:
     return _PLACE_SUFFIX.sub("", term) if len(term) >= 3 else term
 
 
+def spellings(term: str) -> list[str]:
+    """The terms ``canonical`` maps to ``term`` ("인천" ← "인천", "인천시", "인천광역시"…)."""
+    candidates = [term, *(term + suffix for suffix in _PLACE_SUFFIXES)]
+    return [t for t in candidates if t and canonical(t) == term]
+
+
 def _term_set(terms: list[str]) -> set[str]:
     return {canonical(t) for t in terms} - _QUESTION_WORDS
 
@@ -108,6 +116,7 @@ class Quote:
     text: str
     retrieval_score: float
     rank: int
+    page: int | None = None
 
 
 @dataclass
@@ -123,6 +132,11 @@ class Source:
     answer_start: int | None
     answer_end: int | None
     score: float
+    #: 1-based page where the quoted passage starts (PDF); None for formats without pages.
+    page: int | None = None
+    #: The same article in other outlets (``{doc_id, outlet, title}``): retrieval keeps
+    #: one document of a near-duplicate group and the pipeline names the others here.
+    also_in: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def cite(
@@ -134,6 +148,7 @@ class Source:
         answer_start: int | None,
         answer_end: int | None,
         score: float,
+        page: int | None = None,
     ) -> "Source":
         """A quote of ``info``'s file starting at ``start``, with the answer's offsets."""
         return cls(
@@ -148,6 +163,7 @@ class Source:
             answer_start,
             answer_end,
             score,
+            page,
         )
 
 
@@ -181,6 +197,8 @@ class Answer:
                     "answer_start": s.answer_start,
                     "answer_end": s.answer_end,
                     "score": round(s.score, 4),
+                    "page": s.page,
+                    "also_in": s.also_in,
                 }
                 for s in self.sources
             ],
@@ -203,20 +221,20 @@ class ExtractiveAnswerer:
     #: Other documents' sentences this close to the best one are cited as support.
     support_ratio = 0.9
 
-    def __init__(self, index: CorpusIndex, embedder: Embedder) -> None:
+    def __init__(self, index: PassageStore, embedder: Embedder) -> None:
         self.index = index
         self.embedder = embedder
         self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
         self._term_cache: dict[tuple[str, int, int], set[str]] = {}
-        self._rows = {p.passage_id: i for i, p in enumerate(index.passages)}
-        df: Counter[str] = Counter()
-        for terms in index.terms:
-            df.update({canonical(t) for t in terms})
-        self._df = df
-        self._n = max(1, len(index.terms))
+        #: Canonical term → passages holding it, asked of the store once per term.
+        self._df: dict[str, int] = {}
 
-    def _idf(self, term: str) -> float:
-        return math.log(1 + (self._n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
+    def _idf(self, terms: Iterable[str]) -> dict[str, float]:
+        missing = [t for t in dict.fromkeys(terms) if t not in self._df]
+        counts = self.index.term_document_counts([spellings(t) for t in missing])
+        self._df.update(zip(missing, counts, strict=True))
+        n = max(1, self.index.passage_count)
+        return {t: math.log(1 + (n - self._df[t] + 0.5) / (self._df[t] + 0.5)) for t in terms}
 
     def _sentence_terms(self, quote: Quote) -> set[str]:
         key = (quote.doc_id, quote.start, quote.end)
@@ -252,7 +270,7 @@ class ExtractiveAnswerer:
                     continue
                 seen.add((p.doc_id, start))
                 text = p.text[start - p.start : end - p.start]
-                out.append(Quote(p.doc_id, p.passage_id, start, end, text, hit.score, rank))
+                out.append(Quote(p.doc_id, p.passage_id, start, end, text, hit.score, rank, p.page))
         return out
 
     def score(
@@ -263,7 +281,7 @@ class ExtractiveAnswerer:
         sentence whose passage lacks a place, name or year the question names is unlikely
         to be about the same thing."""
         q_terms = _terms(question)
-        weights = {t: self._idf(t) for t in q_terms}
+        weights = self._idf(q_terms)
         total = sum(weights.values()) or 1.0
         alternatives = {
             group[0]: {canonical(a) for a in group}
@@ -272,8 +290,8 @@ class ExtractiveAnswerer:
         entities = question_entities(question)
         dense = self._sentence_vectors(quotes) @ query_vector
         passage_terms = {
-            q.passage_id: {canonical(t) for t in self.index.terms[self._rows[q.passage_id]]}
-            for q in quotes
+            passage_id: {canonical(t) for t in terms}
+            for passage_id, terms in self.index.passage_terms(q.passage_id for q in quotes).items()
         }
         scored = []
         for quote, sim in zip(quotes, dense, strict=True):
@@ -387,4 +405,5 @@ class ExtractiveAnswerer:
             q.start + span.start if span else None,
             q.start + span.end if span else None,
             s.score,
+            q.page,
         )

@@ -155,16 +155,23 @@ class Window:
 class ExtractiveReader:
     """Reads passages for a question; one forward pass per question over all windows.
 
-    fp32 by default: dynamic int8 quantisation of the linear layers (``quantize=True``) was
-    measured to wreck the spans (``python eval/bench.py --part reader``)."""
+    ``bf16``: the forward pass under bf16 autocast, about 2.5x faster than fp32 on CPUs with
+    native bf16 and the same best span for ~97% of questions; dynamic int8 quantisation of the
+    linear layers (``quantize=True``) was measured to wreck the spans (both measured by
+    ``python eval/bench.py --part reader``)."""
 
-    def __init__(self, model: nn.Module, tokenizer: object) -> None:
+    def __init__(self, model: nn.Module, tokenizer: object, bf16: bool = False) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.bf16 = bf16
 
     @classmethod
     def load(
-        cls, model_path: str, weights: Path = WEIGHTS_FILE, quantize: bool = False
+        cls,
+        model_path: str,
+        weights: Path = WEIGHTS_FILE,
+        quantize: bool = False,
+        bf16: bool = False,
     ) -> ExtractiveReader:
         """The base encoder from ``model_path`` with the trained layers of ``weights``."""
         if not weights.is_file():
@@ -181,7 +188,7 @@ class ExtractiveReader:
         model.load_state_dict(state, strict=False)
         if quantize:
             model = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
-        return cls(model, tokenizer)
+        return cls(model, tokenizer, bf16)
 
     def windows(self, question: str, contexts: list[str]) -> list[Window]:
         q_ids = self.tokenizer(question, add_special_tokens=False)["input_ids"][
@@ -193,7 +200,8 @@ class ExtractiveReader:
     def logits(self, windows: list[Window]) -> np.ndarray:
         """(windows, tokens, 2) start/end logits; rows past a window's end are padding."""
         ids, mask = pad_ids([w.ids for w in windows], self.tokenizer.pad_token_id)  # type: ignore[attr-defined]
-        return self.model(ids, mask).float().numpy()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            return self.model(ids, mask).float().numpy()
 
     def run(self, question: str, contexts: list[str]) -> list[SpanCandidate | None]:
         """The best span of each context (``None`` for an empty one)."""

@@ -13,7 +13,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from rag.answer.answerer import (
 from rag.answer.extract import QuestionType, classify_question
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
 from rag.answer.retrieval import Hit
-from rag.index.store import CorpusIndex
+from rag.index.passage_store import PassageStore
 from rag.ingest.korean import get_kiwi
 from rag.ingest.passages import Passage
 
@@ -39,7 +39,7 @@ FEATURES = (
     "span_score",
     "retrieval_score",
     "inverse_rank",
-    "missing_entities",
+    "entity_missing_in_document",
     "agreement",
     "number_fit",
     "number_misfit",
@@ -88,21 +88,19 @@ def candidate_features(
     span: SpanCandidate,
     hit: Hit,
     rank: int,
-    entities: set[str],
+    entity_missing: bool,
     wants_number: bool,
     text: str,
     agreement: int,
 ) -> tuple[float, ...]:
     """One row of :data:`FEATURES`."""
-    haystack = hit.passage.title + "\n" + hit.passage.text
-    missing = sum(1 for e in entities if e not in haystack)
     has_number = any(ch.isdigit() for ch in text)
     return (
         span.margin,
         span.score,
         hit.score,
         1.0 / (1 + rank),
-        float(missing),
+        float(entity_missing),
         float(agreement),
         float(wants_number and has_number),
         float(wants_number and not has_number),
@@ -110,26 +108,54 @@ def candidate_features(
     )
 
 
-def without_particles(text: str) -> str:
-    """Drop the particles a subword token glues onto an answer ("1,234억 원을" → "1,234억
-    원"): spans end on token boundaries, and "▁원을" is one token."""
-    tokens = get_kiwi().tokenize(text)
-    cut = len(text)
-    for token in reversed(tokens):
-        if not token.tag.startswith("J") or token.start == 0:
+#: Characters after a span that Kiwi sees too, so that a name ending like a particle
+#: ("허희도 는") is read as the name it is.
+_PARTICLE_CONTEXT = 12
+
+
+def without_particles(text: str, start: int, end: int) -> int:
+    """Where ``text[start:end]`` ends once the particles a subword token glued onto it are
+    dropped ("1,234억 원을" → "1,234억 원"; "▁원을" is one token). Read in context: alone,
+    "허희도" parses as "허희" + the particle "도"."""
+    window = text[start : min(len(text), end + _PARTICLE_CONTEXT)]
+    length = end - start
+    cut = length
+    for token in reversed(get_kiwi().tokenize(window)):
+        if token.start >= length:
+            continue
+        if not token.tag.startswith("J") or token.start == 0 or token.end > length:
             break
         cut = token.start
-    return text[:cut].rstrip()
+    return start + len(window[:cut].rstrip())
+
+
+#: The whole text of documents by id, for the checks that look past one passage.
+DocumentTexts = Callable[[Iterable[str]], Mapping[str, str]]
+
+
+def document_texts(store: PassageStore, doc_ids: Iterable[str]) -> dict[str, str]:
+    """Title and passages of each document: where the places, names and years a question
+    gives must occur for the document to answer it (a passage alone may not repeat them)."""
+    groups = {
+        doc: [f"{doc}#{i}" for i in range(store.documents[doc].passages)] for doc in set(doc_ids)
+    }
+    found = store.passages([p for group in groups.values() for p in group])
+    return {
+        doc: "\n".join([store.documents[doc].title, *(found[p].text for p in group if p in found)])
+        for doc, group in groups.items()
+    }
 
 
 def read_candidates(
     reader: ExtractiveReader,
     question: str,
     hits: list[Hit],
+    documents: Mapping[str, str],
     qtype: QuestionType | None = None,
 ) -> list[Candidate]:
     """The reader's best span in each passage, as absolute offsets into its file, with
-    the features answer selection weighs (``qtype``: the question's type, if known)."""
+    the features answer selection weighs. ``documents``: the text of each hit's document
+    (:func:`document_texts`); ``qtype``: the question's type, if known."""
     spans = reader.run(question, [h.passage.text for h in hits])
     entities = {canonical(e) for e in question_entities(question)}
     wants_number = (qtype or classify_question(question)) in _NUMBER_TYPES
@@ -137,11 +163,11 @@ def read_candidates(
     for rank, (hit, span) in enumerate(zip(hits, spans, strict=True)):
         if span is None:
             continue
-        raw = hit.passage.text[span.start : span.end]
-        text = without_particles(raw.strip())
-        if text:
-            start = hit.passage.start + span.start + (len(raw) - len(raw.lstrip()))
-            found.append((rank, hit, span, text, start))
+        passage, raw = hit.passage.text, hit.passage.text[span.start : span.end]
+        first = span.start + len(raw) - len(raw.lstrip())
+        last = without_particles(passage, first, span.end)
+        if last > first:
+            found.append((rank, hit, span, passage[first:last], hit.passage.start + first))
     counts = Counter(normalize_span(text) for _, _, _, text, _ in found)
     return [
         Candidate(
@@ -151,7 +177,13 @@ def read_candidates(
             start,
             start + len(text),
             candidate_features(
-                span, hit, rank, entities, wants_number, text, counts[normalize_span(text)] - 1
+                span,
+                hit,
+                rank,
+                any(e not in documents[hit.passage.doc_id] for e in entities),
+                wants_number,
+                text,
+                counts[normalize_span(text)] - 1,
             ),
         )
         for rank, hit, span, text, start in found
@@ -173,17 +205,21 @@ def _quote(candidate: Candidate) -> tuple[int, int]:
 
 
 class ReaderAnswerer:
-    """Answer = the most probable reader span over the retrieved passages, or none."""
+    """Answer = the most probable reader span over the retrieved passages, or none; with
+    ``fall_back``, where the reader abstains the rule extractor may still answer (the
+    ``combined`` reader)."""
 
     #: Other documents giving the same answer are cited as support.
     max_support = 2
 
     def __init__(
         self,
-        index: CorpusIndex,
+        index: PassageStore,
         reader: ExtractiveReader,
         rules: ExtractiveAnswerer,
+        documents: DocumentTexts,
         selection: Selection | None = None,
+        fall_back: bool = False,
     ) -> None:
         self.index = index
         self.reader = reader
@@ -191,10 +227,14 @@ class ReaderAnswerer:
         #: its byline, which passages do not hold.
         self.rules = rules
         self.selection = selection or Selection.load()
+        self.fall_back = fall_back
+        self.documents = documents
 
     def warm(self, passages: Iterable[Passage]) -> None:
-        """Nothing to precompute for the reader, which reads each question afresh; byline
-        questions embed a few sentences on first use."""
+        """Nothing to precompute for the reader, which reads each question afresh; the
+        rules it falls back on embed the passages' sentences."""
+        if self.fall_back:
+            self.rules.warm(passages)
 
     def run(self, question: str, hits: list[Hit], query_vector: object = None) -> Answer:
         started = time.perf_counter()
@@ -205,13 +245,18 @@ class ReaderAnswerer:
                 ("#reporter", "#date", "#outlet")
             ):
                 return byline
-        candidates = read_candidates(self.reader, question, hits, qtype)
+        documents = self.documents(h.passage.doc_id for h in hits)
+        candidates = read_candidates(self.reader, question, hits, documents, qtype)
         scored = sorted(
             ((self.selection.probability(c.features), c) for c in candidates),
             key=lambda pc: -pc[0],
         )
         best_p = scored[0][0] if scored else 0.0
         abstained = best_p < self.selection.threshold
+        if abstained and self.fall_back:
+            ruled = self.rules.run(question, hits, query_vector)  # type: ignore[arg-type]
+            if not ruled.abstained:
+                return ruled
         if abstained:
             chosen = self._best_per_document(scored)[:3]
         else:
@@ -255,4 +300,5 @@ class ReaderAnswerer:
             c.start if with_span else None,
             c.end if with_span else None,
             probability,
+            p.page,
         )

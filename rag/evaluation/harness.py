@@ -13,8 +13,8 @@ import re
 import string
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,15 @@ from tqdm import tqdm
 from rag.answer.answerer import Answer
 from rag.answer.retrieval import Hit, HybridRetriever
 from rag.answer.selection import ReaderAnswerer, read_candidates
+from rag.index.embedded import EmbeddedStore
 from rag.index.embedder import Embedder
-from rag.index.store import CorpusIndex, IndexNotReady, build_from_documents, load_index
+from rag.index.store import (
+    CorpusIndex,
+    DocumentInfo,
+    IndexNotReady,
+    build_from_documents,
+    load_index,
+)
 from rag.ingest.cleaning import CleanDocument
 from rag.ingest.passages import Passage
 from rag.pipeline import Pipeline
@@ -85,9 +92,17 @@ def contains_answer(prediction: str, gold: str) -> bool:
 
 
 # --- retrieval metrics ---------------------------------------------------------------------
-def ranked_docs(hits: Sequence[Hit]) -> list[str]:
-    """Document ids in order of their best passage, each once."""
-    return list(dict.fromkeys(h.passage.doc_id for h in hits))
+def ranked_docs(hits: Sequence[Hit], same_content: Mapping[str, str] | None = None) -> list[str]:
+    """Document ids in order of their best passage, each once; a document in
+    ``same_content`` counts as the gold document it copies (retrieval shows one of a group
+    of near-duplicates, whichever ranks best)."""
+    alias = same_content or {}
+    return list(dict.fromkeys(alias.get(h.passage.doc_id, h.passage.doc_id) for h in hits))
+
+
+def copies_of_gold(documents: Mapping[str, DocumentInfo], gold: list[str]) -> dict[str, str]:
+    """Near-duplicates of the gold documents (another outlet's copy) → the gold one."""
+    return {twin: g for g in gold if g in documents for twin in documents[g].same_as}
 
 
 def retrieval_metrics(ranking: list[str], gold: list[str]) -> dict[str, float]:
@@ -116,6 +131,8 @@ class QuestionResult:
     latency_ms: float
     #: What went wrong when answering raised; the run goes on and reports it.
     error: str | None = None
+    #: Near-duplicates of the gold documents → the gold one (see :func:`copies_of_gold`).
+    same_content: dict[str, str] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
         q, a = self.question, self.answer
@@ -145,7 +162,8 @@ class QuestionResult:
             out["f1"] = max(char_f1(text, g) for g in q.answers)
             if not a.abstained:
                 out["answer_chars"] = len(text)
-                out["cited"] = float(bool(a.sources) and a.sources[0].doc_id in q.docs)
+                cited = a.sources[0].doc_id if a.sources else None
+                out["cited"] = float(self.same_content.get(cited, cited) in q.docs)
         return out
 
 
@@ -282,12 +300,15 @@ def run_questions(
     results = []
     steps = zip(questions, rankings, strict=True)
     for q, hits in tqdm(steps, total=len(questions), desc="questions", unit="q", leave=False):
+        copies = copies_of_gold(pipeline.index.documents, q.docs)
         if answers:
             try:
                 answer = pipeline.ask(q.question, mode)
             except Exception as exc:  # one broken question must not end the run
                 error = f"{type(exc).__name__}: {exc}"
-                results.append(QuestionResult(q, None, ranked_docs(hits), 0.0, error))
+                results.append(
+                    QuestionResult(q, None, ranked_docs(hits, copies), 0.0, error, copies)
+                )
                 continue
             latency = answer.timings_ms["total"]
         else:
@@ -298,7 +319,7 @@ def run_questions(
                 answer, latency = None, (time.perf_counter() - started) * 1000
             finally:
                 pipeline.embedder.cache_queries = True
-        results.append(QuestionResult(q, answer, ranked_docs(hits), latency))
+        results.append(QuestionResult(q, answer, ranked_docs(hits, copies), latency, None, copies))
     return results
 
 
@@ -350,9 +371,14 @@ def korquad_pipeline(
     name: str = "dev",
 ) -> Pipeline:
     """Index the paragraphs (one passage each; only those ``keep`` accepts) beside the
-    corpus indexes, reusing a previous build when the data and settings are unchanged."""
+    corpus indexes, reusing a previous build when the data and settings are unchanged. Each
+    paragraph is a document; the reader's checks read its whole article."""
     docs, _ = korquad_documents(path)
     docs = [d for d in docs if keep is None or keep(d)]
+    paragraphs: dict[str, list[str]] = defaultdict(list)
+    for d in docs:
+        paragraphs[d.title].append(d.text)
+    articles = {title: "\n".join([title, *texts]) for title, texts in paragraphs.items()}
     settings = settings.model_copy(update={"chunk_chars": 100_000, "corpus_dir": path.parent})
     embedder = Embedder(settings, show_progress=show_progress)
     root = settings.index_dir / f"korquad-v1-{name}"
@@ -375,14 +401,21 @@ def korquad_pipeline(
         )
     )
     assert index is not None
-    return Pipeline(settings, embedder, index, HybridRetriever(index, embedder, settings))
+    store = EmbeddedStore(index, settings)
+    return Pipeline(
+        settings,
+        embedder,
+        store,
+        HybridRetriever(store, embedder, settings),
+        documents=lambda ids: {d: articles[d.rsplit("#", 1)[0]] for d in ids},
+    )
 
 
 def reader_scores(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, float]:
     """EM / F1 when the gold paragraph is handed to the answerer: extraction alone. The
     neural reader's best span is scored even where selection would abstain (counted). A
     question that raises scores 0 and is counted in ``errors``."""
-    by_doc = {p.doc_id: p for p in pipeline.index.passages}
+    by_doc = {p.doc_id: p for p in pipeline.index.iter_passages()}
     em, f1, abstained, errors = [], [], 0, 0
     for q in tqdm(questions, desc="gold paragraphs", unit="q", leave=False):
         try:
@@ -405,7 +438,7 @@ def _gold_paragraph_answer(pipeline: Pipeline, question: str, passage: Passage) 
     answerer, hits = pipeline.answerer, [Hit(passage, 1.0)]
     if isinstance(answerer, ReaderAnswerer):
         best = max(
-            read_candidates(answerer.reader, question, hits),
+            read_candidates(answerer.reader, question, hits, answerer.documents([passage.doc_id])),
             key=lambda c: c.span.score,
             default=None,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rag.settings import BUNDLED_MODEL, Settings
+from rag.settings import BUNDLED_MODEL, Settings, in_bf16
 
 
 def resolve_model_path(settings: Settings, show_progress: bool = True) -> str:
@@ -33,6 +33,7 @@ class Embedder:
         self.query_prompt = settings.query_prompt
         self.passage_prompt = settings.passage_prompt
         self.batch_size = settings.batch_size
+        self.bf16 = in_bf16(settings.embedding_precision)
         self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._query_cache: dict[str, np.ndarray] = {}
@@ -42,14 +43,15 @@ class Embedder:
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            prompt=prompt or None,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            vectors = self.model.encode(
+                texts,
+                prompt=prompt or None,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

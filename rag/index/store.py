@@ -3,7 +3,8 @@
 Layout under ``index_dir/<corpus name>/``::
 
     CURRENT            name of the live version folder (replaced atomically)
-    v-<timestamp>/     manifest.json, passages.jsonl, embeddings.npy, dense.faiss, bm25/
+    v-<timestamp>/     manifest.json, passages.jsonl, embeddings.npy, dense.faiss, bm25/,
+                       texts.jsonl (the documents' texts, which all offsets refer to)
 
 A build writes a new version folder and only then points ``CURRENT`` at it, so a crash
 mid-build leaves the previous index intact. Documents whose checksum is unchanged keep
@@ -17,18 +18,23 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import faiss
 import numpy as np
 
+from rag.index.duplicates import duplicate_groups
+from rag.index.duplicates import signature as text_signature
 from rag.index.model_store import exclusive_lock
+from rag.index.texts import write_texts
 from rag.index.tokenization import content_terms_batch
 from rag.ingest.cleaning import CleanDocument, clean
-from rag.ingest.loaders import SourceFile, load_corpus
+from rag.ingest.loaders import Skipped, SourceFile, load_corpus
 from rag.ingest.passages import Passage, split_passages
 from rag.settings import DenseIndexType, Settings
 
@@ -45,7 +51,7 @@ class IndexNotReady(RuntimeError):
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
-        self.reason = reason  # "missing" | "corrupt" | "mismatch"
+        self.reason = reason  # "missing" | "corrupt" | "mismatch" | "unreachable" (a server)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class DocumentInfo:
     #: field → (line start, line end, value start, value end, line text): where the
     #: outlet, date or reporter was read, to quote it as an answer's source.
     evidence: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
+    url: str | None = None  # where an HTML page or an export row says it was published
+    #: MinHash of the text (``rag.index.duplicates``); None in indexes built before it.
+    signature: str | None = None
+    #: The other documents of its near-duplicate group: the same article elsewhere.
+    same_as: tuple[str, ...] = ()
 
 
 @dataclass
@@ -82,6 +93,10 @@ class UpdateReport:
     unchanged: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
+    #: Copied from the embedded index into another store, vectors and all.
+    migrated: bool = False
+    #: Files, folders and export rows of the corpus that could not be read, and why.
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def wrote(self) -> bool:
@@ -194,7 +209,13 @@ def load_index(root: Path, settings: Settings | None = None) -> CorpusIndex:
         dense = faiss.read_index(str(path / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
         documents = {
-            k: DocumentInfo(**v | {"evidence": {f: tuple(e) for f, e in v["evidence"].items()}})
+            k: DocumentInfo(
+                **v
+                | {
+                    "evidence": {f: tuple(e) for f, e in v["evidence"].items()},
+                    "same_as": tuple(v.get("same_as", ())),
+                }
+            )
             for k, v in manifest["documents"].items()
         }
         consistent = (
@@ -256,27 +277,73 @@ def build_from_documents(
             blocks.append(new_vectors[taken : taken + n])  # type: ignore[index]
             terms.extend(new_terms[taken : taken + n])
             taken += n
+            kept = None
         else:
             blocks.append(previous.embeddings[rows])  # type: ignore[union-attr]
             terms.extend(previous.terms[i] for i in rows)  # type: ignore[union-attr]
+            kept = previous.documents[doc.doc_id].signature  # type: ignore[union-attr]
         passages.extend(doc_passages)
-        evidence = {k: (*v, doc.text[v[0] : v[1]]) for k, v in doc.evidence.items()}
-        infos[doc.doc_id] = DocumentInfo(
-            doc.doc_id,
-            doc.title,
-            doc.outlet,
-            doc.date,
-            doc.reporter,
-            doc.checksum,
-            len(doc_passages),
-            evidence,
-        )
+        infos[doc.doc_id] = document_info(doc, len(doc_passages), kept)
     embeddings = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
+    index = write_index(root, settings, infos, passages, terms, embeddings)
+    write_texts(index.path, docs)  # offsets refer to these texts, not always to the files
+    return index
+
+
+def document_info(doc: CleanDocument, passages: int, signature: str | None = None) -> DocumentInfo:
+    """What the index keeps of a document besides its passages; ``signature`` is reused
+    for an unchanged document instead of being computed again."""
+    evidence = {k: (*v, doc.text[v[0] : v[1]]) for k, v in doc.evidence.items()}
+    return DocumentInfo(
+        doc.doc_id,
+        doc.title,
+        doc.outlet,
+        doc.date,
+        doc.reporter,
+        doc.checksum,
+        passages,
+        evidence,
+        doc.url,
+        signature or text_signature(doc.text),
+    )
+
+
+def mark_duplicates(infos: dict[str, DocumentInfo]) -> dict[str, DocumentInfo]:
+    """``infos`` with ``same_as`` set from their signatures: groups change as documents
+    come and go, so they are recomputed over the whole corpus at every write."""
+    groups = duplicate_groups({k: v.signature for k, v in infos.items()})
+    return {k: replace(v, same_as=groups[k]) for k, v in infos.items()}
+
+
+def same_content(documents: Mapping[str, DocumentInfo], doc_id: str) -> list[dict[str, Any]]:
+    """The ``also_in`` of a hit or source: the other outlets carrying ``doc_id``'s article."""
+    info = documents.get(doc_id)
+    others = (documents.get(d) for d in (info.same_as if info is not None else ()))
+    return [{"doc_id": o.doc_id, "outlet": o.outlet, "title": o.title} for o in others if o]
+
+
+def write_index(
+    root: Path,
+    settings: Settings,
+    infos: dict[str, DocumentInfo],
+    passages: list[Passage],
+    terms: list[list[str]],
+    embeddings: np.ndarray,
+) -> CorpusIndex:
+    """Build the dense and BM25 indexes over these rows and write them as the live
+    version. The caller holds ``write_lock(root)``."""
+    infos = mark_duplicates(infos)
     dense = make_dense_index(embeddings, settings.dense_index)
     bm25 = make_bm25(terms)
     manifest = _manifest(settings, embeddings.shape[1], infos, len(passages))
     path = _write(root, manifest, passages, terms, embeddings, dense, bm25)
     return CorpusIndex(path, manifest, infos, passages, terms, embeddings, dense, bm25)
+
+
+def write_lock(root: Path) -> AbstractContextManager[None]:
+    """Held by the one process writing the index folder ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    return exclusive_lock(root / _LOCK)
 
 
 def refresh_index(
@@ -288,9 +355,10 @@ def refresh_index(
     the documents that are new or changed. One writer at a time per index: a second one
     waits, then starts from what the first wrote."""
     started = time.perf_counter()
-    sources = load_corpus(settings.corpus_dir)  # no lock needed to read the articles
+    skipped: list[Skipped] = []
+    sources = load_corpus(settings.corpus_dir, settings, skipped)  # read before the lock
     if not sources:
-        raise ValueError(f"no readable .txt articles in {settings.corpus_dir}")
+        raise ValueError(f"no readable articles in {settings.corpus_dir}")
     root = index_path(settings)
     root.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(root / _LOCK):
@@ -298,6 +366,7 @@ def refresh_index(
             previous = _latest(root, settings, previous)
         index, report = _refresh(settings, embed, previous, sources)
     report.seconds = time.perf_counter() - started
+    report.skipped = skipped
     return index, report
 
 
@@ -318,21 +387,28 @@ def _refresh(
     previous: CorpusIndex | None,
     sources: list[SourceFile],
 ) -> tuple[CorpusIndex, UpdateReport]:
-    report = UpdateReport(rebuilt=previous is None)
     old_docs = previous.documents if previous is not None else {}
-    for source in sources:
-        old = old_docs.get(source.doc_id)
-        if old is None:
-            report.added.append(source.doc_id)
-        elif old.checksum != source.checksum:
-            report.changed.append(source.doc_id)
-        else:
-            report.unchanged += 1
-    report.removed = sorted(set(old_docs) - {s.doc_id for s in sources})
+    report = diff_corpus({k: v.checksum for k, v in old_docs.items()}, sources)
+    report.rebuilt = previous is None
     if previous is not None and not report.wrote:
         return previous, report
     docs = [clean(source) for source in sources]
     return build_from_documents(docs, settings, embed, index_path(settings), previous), report
+
+
+def diff_corpus(checksums: dict[str, str], sources: list[SourceFile]) -> UpdateReport:
+    """Which documents of the corpus are new, changed or gone, by checksum."""
+    report = UpdateReport()
+    for source in sources:
+        old = checksums.get(source.doc_id)
+        if old is None:
+            report.added.append(source.doc_id)
+        elif old != source.checksum:
+            report.changed.append(source.doc_id)
+        else:
+            report.unchanged += 1
+    report.removed = sorted(set(checksums) - {s.doc_id for s in sources})
+    return report
 
 
 def update_index(

@@ -9,7 +9,7 @@ passage and quote can be checked against the file verbatim.
 import re
 from dataclasses import dataclass, field
 
-from rag.ingest.loaders import SourceFile
+from rag.ingest.loaders import Metadata, SourceFile
 
 # A line that ends the article: what follows is comments or other articles.
 _END_MARKERS = re.compile(
@@ -65,6 +65,9 @@ class CleanDocument:
     #: Where each metadata value was read: field → (line start, line end, value start,
     #: value end), so "who wrote this?" can be answered with a verbatim quote.
     evidence: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    url: str | None = None
+    #: Offset in ``text`` where each page begins (PDF); empty for formats without pages.
+    page_starts: tuple[int, ...] = ()
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -106,17 +109,34 @@ def _outlet_in_copyright(line: str) -> tuple[int, int] | None:
     return match.start(group), match.end(group)
 
 
+def _iso_date(value: str) -> str:
+    if m := _DATE.search(value):
+        return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    return value.strip()
+
+
 def clean(source: SourceFile) -> CleanDocument:
-    """Split ``source`` into header (metadata), body paragraphs and discarded furniture."""
+    """Split ``source`` into header (metadata), body paragraphs and discarded furniture;
+    metadata the format states (``source.meta``) wins over what the text suggests."""
     text = source.text
     lines = [(s, e, text[s:e]) for s, e in _lines(text)]
-    body_start = next(
-        (i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln, _BODY_MIN_CHARS)),
-        next((i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln, 15)), 0),
-    )
+    body_start = 0
+    if not source.body_only:  # an extracted body has no header: its short lead is body
+        body_start = next(
+            (i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln, _BODY_MIN_CHARS)),
+            next((i for i, (_, _, ln) in enumerate(lines) if _is_body_start(ln, 15)), 0),
+        )
 
-    doc = CleanDocument(doc_id=source.doc_id, text=text, checksum=source.checksum, title="")
-    seen: set[str] = set()
+    doc = CleanDocument(
+        doc_id=source.doc_id,
+        text=text,
+        checksum=source.checksum,
+        title="",
+        url=source.meta.url,
+        page_starts=source.page_starts,
+    )
+    # A copy of the stated title inside the text (an extractor may move it) is not body.
+    seen: set[str] = {_key(source.meta.title)} if source.meta.title else set()
     kept: list[tuple[int, int] | None] = []  # None marks a dropped line (breaks a block)
 
     def note(name: str, value: str, line: tuple[int, int], start: int, end: int) -> None:
@@ -164,6 +184,15 @@ def clean(source: SourceFile) -> CleanDocument:
         if _is_furniture(line):
             kept.append(None)
             continue
+        if (  # the header's byline, which an extractor may have moved below the body
+            source.body_only
+            and _BYLINE_HINT.search(line)
+            and (_DATE.search(line) or _REPORTER.search(line))
+            and not _SENTENCE_END.search(line)
+        ):
+            note_byline(s, e)
+            kept.append(None)
+            continue
         if _BYLINE_LINE.match(line):
             note_byline(s, e)  # a closing "홍길동 기자 email" line
             kept.append(None)
@@ -195,7 +224,21 @@ def clean(source: SourceFile) -> CleanDocument:
             block = []
         elif span[1] > span[0]:
             block.append(span)
+    _prefer_stated(doc, source.meta)
     if not doc.title:
         first = doc.blocks[0][0] if doc.blocks else (0, min(len(text), 100))
         doc.title = text[first[0] : first[1]][:100]
     return doc
+
+
+def _prefer_stated(doc: CleanDocument, meta: Metadata) -> None:
+    """Metadata the format states replaces what was read from the text; a field's quoted
+    evidence is kept only where the text says the same."""
+    doc.title = (meta.title or "").strip() or doc.title
+    for name in ("outlet", "date", "reporter"):
+        stated = getattr(meta, name)
+        if stated and stated.strip():
+            value = _iso_date(stated) if name == "date" else stated.strip()
+            if value != getattr(doc, name):
+                setattr(doc, name, value)
+                doc.evidence.pop(name, None)

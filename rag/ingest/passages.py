@@ -5,6 +5,7 @@ across furniture that was cut out, so a passage is always one verbatim span of t
 ``doc.text[passage.start:passage.end] == passage.text``.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from rag.ingest.cleaning import CleanDocument
@@ -23,6 +24,9 @@ class Passage:
     title: str
     #: Absolute (start, end) offsets of the sentences the passage is made of.
     sentences: tuple[Span, ...]
+    #: 1-based page where the passage starts, for formats with pages (PDF); indexes
+    #: written before pages were recorded load with None.
+    page: int | None = None
 
     def embedding_text(self) -> str:
         """The title travels with the passage: paragraphs often name neither city nor prize."""
@@ -72,10 +76,26 @@ def _pack(sentences: list[Span], chunk_chars: int, overlap: int) -> list[list[Sp
     return groups
 
 
+def _page(doc: CleanDocument, offset: int) -> int | None:
+    return bisect_right(doc.page_starts, offset) if doc.page_starts else None
+
+
+def _by_page(doc: CleanDocument, sentences: list[Span]) -> list[list[Span]]:
+    """Runs of sentences on one page: a passage cites a single page."""
+    runs: list[list[Span]] = []
+    for sentence in sentences:
+        if runs and _page(doc, sentence[0]) == _page(doc, runs[-1][0][0]):
+            runs[-1].append(sentence)
+        else:
+            runs.append([sentence])
+    return runs
+
+
 def split_passages(doc: CleanDocument, chunk_chars: int, overlap_sentences: int) -> list[Passage]:
     passages: list[Passage] = []
-    for block in sentence_spans(doc, max_chars=chunk_chars):
-        for group in _pack(block, chunk_chars, overlap_sentences):
+    runs = [run for block in sentence_spans(doc, chunk_chars) for run in _by_page(doc, block)]
+    for run in runs:
+        for group in _pack(run, chunk_chars, overlap_sentences):
             start, end = group[0][0], group[-1][1]
             passages.append(
                 Passage(
@@ -86,6 +106,7 @@ def split_passages(doc: CleanDocument, chunk_chars: int, overlap_sentences: int)
                     text=doc.text[start:end],
                     title=doc.title,
                     sentences=tuple(group),
+                    page=_page(doc, start),
                 )
             )
     return passages

@@ -26,7 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer.followup import resolve_followup
 from rag.answer.retrieval import HybridRetriever
-from rag.index.store import update_index
+from rag.index.passage_store import PassageFilter, make_filter
+from rag.index.stores import update_store
 from rag.pipeline import InvalidQuestion, Pipeline, validate_question
 from rag.settings import Settings
 from ui.app import CSS, build_ui
@@ -62,6 +63,39 @@ class AskRequest(BaseModel):
         "follow-up such as '그럼 부산은?' be understood.",
         examples=[["인천시는 얼마를 받았어?"]],
     )
+    # examples=[None]: the docs page's sample body must not filter to an outlet "string".
+    outlets: list[str] | None = Field(
+        default=None, description="Only articles of these outlets (언론사).", examples=[None]
+    )
+    since: str | None = Field(
+        default=None, description="Only articles dated on or after this day (YYYY-MM-DD)."
+    )
+    until: str | None = Field(
+        default=None, description="Only articles dated on or before this day (YYYY-MM-DD)."
+    )
+    doc_ids: list[str] | None = Field(
+        default=None, description="Only these documents (ids of /api/documents).", examples=[None]
+    )
+
+
+class SameContentOut(BaseModel):
+    doc_id: str
+    outlet: str | None
+    title: str
+
+
+def _also_in() -> Any:
+    return Field(
+        default_factory=list,
+        description="The same article (a near-duplicate: one press release rewritten) in "
+        "other outlets, collapsed into this one.",
+    )
+
+
+def _page() -> Any:
+    return Field(
+        default=None, description="1-based page where the passage starts (PDF); null otherwise."
+    )
 
 
 class SourceOut(BaseModel):
@@ -70,12 +104,18 @@ class SourceOut(BaseModel):
     outlet: str | None
     date: str | None
     passage_id: str
-    quote: str = Field(description="Verbatim text: original_file[start:end].")
+    quote: str = Field(
+        description="Verbatim text: document_text[start:end], where the document text is "
+        "the file as decoded (.txt, .md) or the text extracted from it (HTML, PDF, HWPX, "
+        "JSONL/CSV rows), stored beside the index in texts.jsonl."
+    )
     start: int
     end: int
-    answer_start: int | None = Field(description="Answer span in the original file.")
+    answer_start: int | None = Field(description="Answer span in the same document text.")
     answer_end: int | None
     score: float
+    page: int | None = _page()
+    also_in: list[SameContentOut] = _also_in()
 
 
 class AnswerOut(BaseModel):
@@ -98,6 +138,8 @@ class HitOut(BaseModel):
     start: int
     end: int
     score: float
+    page: int | None = _page()
+    also_in: list[SameContentOut] = _also_in()
 
 
 class SearchOut(BaseModel):
@@ -112,6 +154,9 @@ class DocumentOut(BaseModel):
     date: str | None
     reporter: str | None
     passages: int
+    same_as: list[str] = Field(
+        default_factory=list, description="Ids of near-duplicates: the same article elsewhere."
+    )
 
 
 class HealthOut(BaseModel):
@@ -121,6 +166,7 @@ class HealthOut(BaseModel):
     format_version: int
     passage_count: int
     document_count: int
+    store: str = Field(description="Where the index lives: embedded or qdrant.")
 
 
 class ReindexOut(BaseModel):
@@ -148,21 +194,47 @@ class QAService:
     def pipeline(self) -> Pipeline:
         return self._pipeline
 
-    def ask(self, question: str, history: list[str]) -> dict[str, Any]:
-        """Answer ``question``, resolving it against earlier questions first; raises
-        ``InvalidQuestion`` (a ``ValueError``) with a user-facing message."""
+    def ask(
+        self, question: str, history: list[str], where: PassageFilter | None = None
+    ) -> dict[str, Any]:
+        """Answer ``question``, resolving it against earlier questions first, from the
+        articles ``where`` accepts; raises ``InvalidQuestion`` (a ``ValueError``) with a
+        user-facing message."""
         limit = self.settings.max_question_chars
         text = validate_question(question, limit)
         earlier = [h for h in history[-MAX_HISTORY:] if len(h) <= limit]
         with self._lock:  # Kiwi is used by the resolver too
             resolved = resolve_followup(text, earlier)
-            answer = self._pipeline.ask(resolved)
+            answer = self._pipeline.ask(resolved, where=where)
         return answer.to_json() | {"question": text, "resolved_question": resolved}
 
-    def search(self, question: str, k: int) -> dict[str, Any]:
+    def page_ask(
+        self, question: str, history: list[str], filters: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``ask`` for the chat page, whose filters arrive as the request's fields; a bad
+        date is a ``ValueError`` the page shows as it is."""
+        where = make_filter(filters.get("outlets"), filters.get("since"), filters.get("until"))
+        return self.ask(question, history, where)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The ``GET /api/documents`` rows."""
+        return [
+            DocumentOut(
+                doc_id=d.doc_id,
+                title=d.title,
+                outlet=d.outlet,
+                date=d.date,
+                reporter=d.reporter,
+                passages=d.passages,
+                same_as=list(d.same_as),
+            ).model_dump()
+            for d in self._pipeline.index.documents.values()
+        ]
+
+    def search(self, question: str, k: int, where: PassageFilter | None = None) -> dict[str, Any]:
         text = validate_question(question, self.settings.max_question_chars)
         with self._lock:
-            hits = self._pipeline.search(text, k)
+            hits = self._pipeline.search(text, k, where=where)
         return {"question": text, "results": [h.to_json() for h in hits]}
 
     def reindex(self, rebuild: bool) -> ReindexOut:
@@ -171,7 +243,7 @@ class QAService:
         with self._lock:
             old = self._pipeline
             embedder = old.embedder
-            index, report = update_index(
+            index, report = update_store(
                 self.settings, lambda texts: embedder.encode_passages(texts), rebuild
             )
             self._pipeline = Pipeline(
@@ -189,10 +261,20 @@ class QAService:
             removed=report.removed,
             unchanged=report.unchanged,
             seconds=round(report.seconds, 3),
-            index_version=index.path.name,
-            passage_count=len(index.passages),
+            index_version=index.version,
+            passage_count=index.passage_count,
             document_count=len(index.documents),
         )
+
+
+def _where(
+    outlets: list[str] | None, since: str | None, until: str | None, doc_ids: list[str] | None
+) -> PassageFilter | None:
+    """The request's filter; a bad date is a 422 that says which field and why."""
+    try:
+        return make_filter(outlets, since, until, doc_ids)
+    except ValueError as exc:
+        raise HTTPException(422, f"요청이 올바르지 않습니다 (invalid request): {exc}") from None
 
 
 def _check_api_key(given: str | None) -> None:
@@ -253,28 +335,31 @@ def create_api(service: QAService) -> FastAPI:
     @api.post("/ask", response_model=AnswerOut, summary="Answer a question")
     def ask(body: AskRequest) -> dict[str, Any]:
         """The answer span quoted from a source, or an abstention with related passages."""
-        return service.ask(body.question, body.history)
+        where = _where(body.outlets, body.since, body.until, body.doc_ids)
+        return service.ask(body.question, body.history, where)
 
     @api.get("/search", response_model=SearchOut, summary="Rank passages for a question")
     def search(
         q: Annotated[str, Query(description="한국어 질문 (a question in Korean).")],
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Passages to return.")] = 5,
+        outlet: Annotated[
+            list[str] | None, Query(description="Only articles of this outlet (repeatable).")
+        ] = None,
+        since: Annotated[
+            str | None, Query(description="Only articles dated on or after YYYY-MM-DD.")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="Only articles dated on or before YYYY-MM-DD.")
+        ] = None,
+        doc_id: Annotated[
+            list[str] | None, Query(description="Only this document (repeatable).")
+        ] = None,
     ) -> dict[str, Any]:
-        return service.search(q, k)
+        return service.search(q, k, _where(outlet, since, until, doc_id))
 
     @api.get("/documents", response_model=list[DocumentOut], summary="Indexed articles")
-    def documents() -> list[DocumentOut]:
-        return [
-            DocumentOut(
-                doc_id=d.doc_id,
-                title=d.title,
-                outlet=d.outlet,
-                date=d.date,
-                reporter=d.reporter,
-                passages=d.passages,
-            )
-            for d in service.pipeline.index.documents.values()
-        ]
+    def documents() -> list[dict[str, Any]]:
+        return service.documents()
 
     @api.get("/health", response_model=HealthOut, summary="Liveness and index facts")
     def health() -> HealthOut:
@@ -282,10 +367,11 @@ def create_api(service: QAService) -> FastAPI:
         return HealthOut(
             status="ok",
             model=index.manifest["model"],
-            index_version=index.path.name,
+            index_version=index.version,
             format_version=index.manifest["format_version"],
             passage_count=index.manifest["passage_count"],
             document_count=len(index.documents),
+            store=index.kind,
         )
 
     @api.post(
@@ -343,7 +429,7 @@ def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
     )
     return gr.mount_gradio_app(
         app,
-        build_ui(service.ask, api_docs_url="/api/docs"),
+        build_ui(service.page_ask, api_docs_url="/api/docs", documents=service.documents),
         path="/",
         css=CSS,
         theme=theme,
@@ -358,9 +444,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     stderr), then serve until interrupted."""
     print(f"loading the index of {settings.corpus_dir} ...", file=sys.stderr)
     pipeline = Pipeline.load(settings, show_progress=True)
-    if len(pipeline.index.passages) <= WARM_PASSAGES:
+    if pipeline.index.passage_count <= WARM_PASSAGES:
         print("preparing sentence vectors ...", file=sys.stderr)
-        pipeline.answerer.warm(pipeline.index.passages)  # no slow first questions
+        pipeline.answerer.warm(pipeline.index.iter_passages())  # no slow first questions
     pipeline.ask("일자리는 몇 개야?")  # warm the models up: the first question is seconds slower
     app = create_app(pipeline, settings)
     print(

@@ -1,15 +1,20 @@
 """Fit the answer selection (:mod:`rag.answer.selection`) on held-out training articles.
 
-The reader is trained on the KorQuAD train articles; the combination of its scores with
-retrieval and the abstention threshold are fitted on the *val* articles, which the reader
-never saw, so its confidence is judged on unseen text. Retrieval runs over the train + val
-paragraphs (never the test articles). Each val question is asked twice: as is (answerable),
-and with its own article removed from the results (the documents do not say: abstain).
+The reader is trained on the KorQuAD (and newsqa-ko) train articles; the combination of its
+scores with retrieval and the abstention threshold are fitted on the *val* articles, which
+the reader never saw, so its confidence is judged on unseen text. Retrieval runs over the
+train + val paragraphs of KorQuAD (never the test articles) and over the whole newsqa-ko
+folder. Each val question is asked three times: as is (answerable); with its own article
+removed from the results (the documents do not say: abstain); and as a *near miss*, one year
+or proper noun swapped for one its article never mentions ("서울시는 2023년 …" asked of an
+article about 인천시), which retrieval still matches to the article: abstain too.
 """
 
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.answer.reader import ExtractiveReader
+from rag.answer.retrieval import Hit
 from rag.answer.selection import (
     FEATURES,
     SELECTION_FILE,
@@ -24,9 +30,17 @@ from rag.answer.selection import (
     Selection,
     read_candidates,
 )
-from rag.evaluation.harness import char_f1, korquad_documents, korquad_pipeline
+from rag.evaluation.harness import (
+    EvalQuestion,
+    char_f1,
+    korquad_documents,
+    korquad_pipeline,
+    load_questions,
+)
+from rag.ingest.korean import get_kiwi
+from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.training.reader import korquad_split
+from rag.training.reader import korquad_split, newsqa_split
 
 #: A candidate counts as right when its character F1 with the gold answer reaches this.
 CORRECT_F1 = 0.6
@@ -37,6 +51,84 @@ class Instance:
     candidates: list[Candidate]
     labels: list[int]
     answerable: bool
+    near_miss: bool = False
+
+
+def question_names(question: str) -> list[str]:
+    """The proper nouns a question names (the pool near misses draw from)."""
+    return [t.form for t in get_kiwi().tokenize(question) if t.tag == "NNP" and t.len >= 2]
+
+
+def near_miss(question: str, article: str, names: Sequence[str], rng: random.Random) -> str | None:
+    """``question`` with one year or proper noun swapped for one ``article`` never
+    mentions, or ``None`` when it names neither."""
+    tokens = get_kiwi().tokenize(question)
+    spots = [
+        (a.start, a.end, "year")
+        for a, b in zip(tokens, tokens[1:], strict=False)
+        if a.tag == "SN" and b.form == "년" and len(a.form) == 4 and a.form.isdigit()
+    ] + [(t.start, t.end, "name") for t in tokens if t.tag == "NNP" and t.len >= 2]
+    rng.shuffle(spots)
+    for start, end, kind in spots:
+        named = question[start:end]
+        if kind == "year":
+            options = [str(int(named) + d) for d in (-3, -2, -1, 1, 2, 3)]
+        else:
+            options = rng.sample(list(names), min(20, len(names)))
+        options = [o for o in options if o != named and o not in article]
+        if options:
+            return question[:start] + rng.choice(options) + question[end:]
+    return None
+
+
+@dataclass
+class ValSet:
+    """Val questions of one data set, and how to find and read their articles."""
+
+    name: str
+    pipeline: Pipeline
+    questions: list[EvalQuestion]
+    #: The question's article (KorQuAD: the title; newsqa-ko: the file).
+    article: Callable[[EvalQuestion], str]
+    article_text: Callable[[str], str]
+    in_article: Callable[[Hit, str], bool]
+
+
+def question_instances(
+    val: ValSet, reader: ExtractiveReader, question: EvalQuestion, swapped: str | None, depth: int
+) -> list[Instance]:
+    """The question as is, without its own article, and as a near miss (``swapped``)."""
+    article = val.article(question)
+    hits = val.pipeline.retriever.run(question.question, depth + 20)
+    elsewhere = [h for h in hits if not val.in_article(h, article)][:depth]
+    asked = [
+        (True, False, question.question, hits[:depth]),
+        (False, False, question.question, elsewhere),
+    ]
+    if swapped is not None:
+        asked.append((False, True, swapped, val.pipeline.retriever.run(swapped, depth)))
+    out = []
+    for answerable, missed, text, chosen in asked:
+        documents = val.pipeline.documents(h.passage.doc_id for h in chosen)  # type: ignore[misc]
+        candidates = read_candidates(reader, text, chosen, documents)
+        labels = [
+            int(answerable and max(char_f1(c.text, g) for g in question.answers) >= CORRECT_F1)
+            for c in candidates
+        ]
+        out.append(Instance(candidates, labels, answerable, missed))
+    return out
+
+
+def read_val_set(
+    val: ValSet, reader: ExtractiveReader, depth: int, rng: random.Random
+) -> list[Instance]:
+    """Each question three ways; near misses draw names from the set's own questions."""
+    names = sorted({n for q in val.questions for n in question_names(q.question)})
+    instances = []
+    for q in tqdm(val.questions, desc=f"reading {val.name} val questions", unit="q"):
+        swapped = near_miss(q.question, val.article_text(val.article(q)), names, rng)
+        instances += question_instances(val, reader, q, swapped, depth)
+    return instances
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> np.ndarray:
@@ -91,7 +183,7 @@ def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, fl
 #: Feature groups whose worth the fit reports by leaving each out.
 ABLATIONS = {
     "retrieval score and rank": ("retrieval_score", "inverse_rank"),
-    "question's entities in the passage": ("missing_entities",),
+    "question's names and years in the document": ("entity_missing_in_document",),
     "agreement across passages": ("agreement",),
     "number asked, number given": ("number_fit", "number_misfit"),
     "answer length": ("log_length",),
@@ -104,7 +196,10 @@ def fit_selection(
     reader: ExtractiveReader,
     out: Path = SELECTION_FILE,
     limit: int | None = None,
+    newsqa: Path | None = None,
 ) -> dict[str, object]:
+    """Fit on the KorQuAD val articles (the first ``limit`` questions) and, with
+    ``newsqa``, the newsqa-ko val articles too; write ``out`` and return its facts."""
     data = json.loads(korquad.read_text(encoding="utf-8"))["data"]
     split = korquad_split(data)
     seen = set(split["train"]) | set(split["val"])
@@ -112,23 +207,47 @@ def fit_selection(
     pipeline = korquad_pipeline(
         settings, korquad, show_progress=True, keep=lambda d: d.title in seen, name="trainval"
     )
-    val = [q for q in questions if q.docs[0].rsplit("#", 1)[0] in set(split["val"])]
-    val = val[:limit] if limit else val
-    depth = settings.answer_passages
-    instances: list[Instance] = []
-    for q in tqdm(val, desc="reading val questions", unit="q"):
-        hits = pipeline.retriever.run(q.question, depth + 20)
-        article = q.docs[0].rsplit("#", 1)[0]
-        for answerable, chosen in (
-            (True, hits[:depth]),
-            (False, [h for h in hits if h.passage.title != article][:depth]),
-        ):
-            candidates = read_candidates(reader, q.question, chosen)
-            labels = [
-                int(answerable and max(char_f1(c.text, g) for g in q.answers) >= CORRECT_F1)
-                for c in candidates
-            ]
-            instances.append(Instance(candidates, labels, answerable))
+    val_titles = set(split["val"])
+    articles = {
+        a["title"]: "\n".join([a["title"], *(p["context"] for p in a["paragraphs"])])
+        for a in data
+        if a["title"] in seen
+    }
+    val_sets = [
+        ValSet(
+            "KorQuAD",
+            pipeline,
+            [q for q in questions if q.docs[0].rsplit("#", 1)[0] in val_titles][:limit],
+            lambda q: q.docs[0].rsplit("#", 1)[0],
+            articles.__getitem__,
+            lambda h, title: h.passage.title == title,
+        )
+    ]
+    if newsqa is not None:
+        folder = newsqa / "articles"
+        rows = [json.loads(line) for line in (newsqa / "questions-dev.jsonl").open()]
+        val_docs = set(newsqa_split(rows)["val"])
+        news = Pipeline.load(settings.model_copy(update={"corpus_dir": folder, "reader": "rules"}))
+        news_val = [
+            q for q in load_questions(newsqa / "questions-dev.jsonl") if q.docs[0] in val_docs
+        ]
+        val_sets.append(
+            ValSet(
+                "newsqa-ko",
+                news,
+                news_val[:limit],
+                lambda q: q.docs[0],
+                lambda doc: (folder / doc).read_text(encoding="utf-8"),
+                lambda h, doc: h.passage.doc_id == doc,
+            )
+        )
+    rng = random.Random(13)
+    instances = [
+        instance
+        for val in val_sets
+        for instance in read_val_set(val, reader, settings.answer_passages, rng)
+    ]
+    near_misses = [i for i in instances if i.near_miss]
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
     ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
@@ -141,12 +260,29 @@ def fit_selection(
         "weights": [round(v, 6) for v in selection.weights],
         "bias": round(selection.bias, 6),
         "threshold": selection.threshold,
-        "fitted_on": f"KorQuAD val articles ({len(val)} questions, each also with its own "
-        "article removed from the results), retrieval over train + val paragraphs",
+        "fitted_on": "val articles: "
+        + " and ".join(f"{len(v.questions)} {v.name} questions" for v in val_sets)
+        + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles), "
+        f"each also asked with its own article removed from the results, and {len(near_misses)}"
+        " near misses (a year or name swapped for one the article never mentions)",
         "candidates": len(labels),
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),
+        "val_near_misses_refused": refused_share(near_misses, selection),
         "val_balanced_accuracy_ablation": ablation,
     }
     out.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return facts
+
+
+def refused_share(instances: list[Instance], selection: Selection) -> float | None:
+    """Share of ``instances`` whose best candidate falls below the threshold."""
+    if not instances:
+        return None
+    refused = sum(
+        1
+        for inst in instances
+        if max((selection.probability(c.features) for c in inst.candidates), default=0.0)
+        < selection.threshold
+    )
+    return round(refused / len(instances), 4)

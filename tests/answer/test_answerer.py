@@ -129,5 +129,7 @@ def test_json_contract(reader_pipeline):
             "answer_start",
             "answer_end",
             "score",
+            "page",
+            "also_in",
         }
     assert NOT_FOUND  # the abstention message shown to users is defined

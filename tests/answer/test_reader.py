@@ -16,6 +16,7 @@ from rag.answer.reader import (
     best_span,
     file_sha256,
 )
+from rag.answer.selection import without_particles
 
 LONG = "부산시는 해양 관광 예산으로 모두 1,234억 원을 확보했다고 밝혔다. " * 40
 
@@ -89,3 +90,29 @@ def test_every_answer_is_a_verbatim_slice_of_its_source(seed_pipeline, seeds_dir
         if source.answer_start is not None:
             assert text[source.answer_start : source.answer_end] == answer.answer
             assert source.start <= source.answer_start < source.answer_end <= source.end
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("사업비 1,234억 원을 확보했다", "1,234억 원을", "1,234억 원"),
+        ("곽달원 대표가 서명했다", "곽달원 대표가", "곽달원 대표"),
+        ("서울에서 열렸다", "서울에서", "서울"),
+        # Alone "허희도" parses as "허희" + the particle "도"; what follows says it is a name.
+        ("대표 허희도 는 6일 밝혔다", "허희도", "허희도"),
+        ("대표 허희도는 6일 밝혔다", "허희도는", "허희도"),
+    ],
+)
+def test_particles_glued_to_a_span_are_dropped_in_context(text, span, expected) -> None:
+    start = text.index(span)
+    end = without_particles(text, start, start + len(span))
+    assert text[start:end] == expected
+
+
+def test_bf16_reads_the_same_span_as_fp32(reader: ExtractiveReader) -> None:
+    contexts = ["부산시는 올해 해양 관광 예산으로 1,234억 원을 확보했다고 밝혔다."]
+    question = "부산시가 확보한 해양 관광 예산은 얼마야?"
+    fast = ExtractiveReader(reader.model, reader.tokenizer, bf16=not reader.bf16)
+    a, b = reader.run(question, contexts)[0], fast.run(question, contexts)[0]
+    assert (a.start, a.end) == (b.start, b.end)
+    assert a.score == pytest.approx(b.score, abs=0.5) and a.score != b.score

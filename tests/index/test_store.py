@@ -26,19 +26,9 @@ def _settings(corpus: Path, tmp_path: Path, **overrides) -> Settings:
     return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **overrides)
 
 
-def _counting(embedder):
-    calls: list[int] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        calls.append(len(texts))
-        return embedder.encode_passages(texts)
-
-    return embed, calls
-
-
-def test_incremental_update_reembeds_only_changed_documents(corpus, tmp_path, embedder):
+def test_incremental_update_reembeds_only_changed_documents(corpus, tmp_path, counting_embed):
     settings = _settings(corpus, tmp_path)
-    embed, calls = _counting(embedder)
+    embed, calls = counting_embed
     first, report = update_index(settings, embed)
     assert report.rebuilt and sorted(report.added) == sorted(first.documents)
     busan = [i for i, p in enumerate(first.passages) if p.doc_id.startswith("004")]

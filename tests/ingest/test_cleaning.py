@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.ingest.cleaning import CleanDocument, clean
-from rag.ingest.loaders import SourceFile, load_file
+from rag.ingest.loaders import Metadata, SourceFile, load_file
 
 SEEDS = Path(__file__).parents[2] / "seeds"
 
@@ -393,3 +393,64 @@ def test_synthetic_short_article_header_is_not_body():
     )
     assert paragraphs(doc) == [lead, rest]
     assert (doc.date, doc.reporter) == ("2024-03-05", "홍길동")
+
+
+# --- metadata a format states (HTML, exports, PDF/HWPX titles) ------------------------------
+
+
+STATED_PAGE = (
+    "부산시 일자리 대상 수상\n"
+    "부산일보\n"
+    "홍길동 기자 입력 2023.08.02 10:30\n"
+    "\n"
+    "부산시는 고용노동부가 주관한 2023년 전국 지방자치단체 일자리 대상에서 우수상을 받아 사업비를 확보했다.\n"
+)
+
+
+def stated(text: str, meta: Metadata, body_only: bool = False) -> CleanDocument:
+    source = SourceFile(
+        doc_id="s.html",
+        path=Path("s.html"),
+        text=text,
+        encoding="utf-8",
+        checksum="0" * 64,
+        meta=meta,
+        body_only=body_only,
+    )
+    return clean(source)
+
+
+def test_stated_metadata_wins_and_evidence_stays_only_where_the_text_agrees():
+    guessed = synthetic(STATED_PAGE)
+    assert (guessed.outlet, guessed.reporter, guessed.date) == ("부산일보", "홍길동", "2023-08-02")
+    doc = stated(
+        STATED_PAGE,
+        Metadata(title="기사 제목", outlet="부산일보", reporter="김철수", date="2023-08-03T09:00"),
+    )
+    assert (doc.title, doc.outlet, doc.reporter, doc.date) == (
+        "기사 제목",
+        "부산일보",
+        "김철수",
+        "2023-08-03",
+    )
+    assert "outlet" in doc.evidence  # the text says the same: its quote still proves it
+    assert "reporter" not in doc.evidence and "date" not in doc.evidence
+    assert paragraphs(doc) == paragraphs(guessed)  # the body does not depend on metadata
+
+
+def test_an_extracted_body_has_no_header_and_moved_bylines_are_dropped():
+    text = (
+        "창원시는 방산에 300억원을 쓴다.\n"  # a short lead: in a file it would look like a title
+        "시는 방산 부품 국산화 지원과 수출 상담회 개최 등 12개 사업을 추진한다고 5일 밝혔다.\n"
+        "창원시, 방위산업 육성에 300억 투입\n"  # the headline, moved below the body by the extractor
+        "입력 2024-03-05 09:00 | 김철수 기자\n"
+    )
+    doc = stated(text, Metadata(title="창원시, 방위산업 육성에 300억 투입"), body_only=True)
+    assert paragraphs(doc) == [
+        "창원시는 방산에 300억원을 쓴다.",
+        "시는 방산 부품 국산화 지원과 수출 상담회 개최 등 12개 사업을 추진한다고 5일 밝혔다.",
+    ]
+    assert (doc.reporter, doc.date) == ("김철수", "2024-03-05")
+    assert (
+        synthetic(text).title == "창원시는 방산에 300억원을 쓴다."
+    )  # as a .txt: header rules apply

@@ -11,6 +11,8 @@ import pytest
 
 from rag.ingest.loaders import (
     LOADERS,
+    Metadata,
+    Skipped,
     SourceFile,
     UnreadableFile,
     corpus_files,
@@ -209,10 +211,20 @@ def test_a_hidden_corpus_folder_itself_is_fine(tmp_path):
 def test_unsupported_suffixes_are_ignored(tmp_path):
     write(tmp_path / "article.txt", KOREAN.encode())
     write(tmp_path / "UPPER.TXT", KOREAN.encode())  # suffix match is case-insensitive
-    for name in ("notes.md", "page.html", "data.json", "README", "archive.txt.gz", "x.pdf"):
+    for name in ("notes.rtf", "page.xml", "data.json", "README", "archive.txt.gz", "x.hwp"):
         write(tmp_path / name, KOREAN.encode())
     (tmp_path / "folder.txt").mkdir()  # a directory with a supported suffix is not a file
-    assert set(LOADERS) == {".txt"}
+    assert set(LOADERS) == {
+        ".txt",
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+        ".pdf",
+        ".hwpx",
+        ".jsonl",
+        ".csv",
+    }
     assert ids(load_corpus(tmp_path)) == ["UPPER.TXT", "article.txt"]
 
 
@@ -322,3 +334,65 @@ def test_a_huge_file_is_skipped_before_reading(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert ids(load_corpus(tmp_path)) == ["small.txt"]
     assert "big.txt: too large" in caplog.text
+
+
+# --- other formats: Markdown here; HTML, exports, PDF and HWPX in their own test files -------
+
+
+def test_markdown_is_read_as_is_with_its_first_heading_as_title(tmp_path):
+    text = "---\n\n# 부산시 일자리 대상 #\r\n\n## 개요\n\n**부산시**는 사업비 8500만원을 확보했다.\n# 둘째 제목\n"
+    path = write(tmp_path / "notes.md", text.encode("cp949"))
+    source = load_file(path, tmp_path)
+    assert source.text == text  # offsets are into the raw file
+    assert source.meta.title == "부산시 일자리 대상"
+    assert not source.body_only
+    plain = load_file(write(tmp_path / "plain.markdown", b"no heading here\n"), tmp_path)
+    assert plain.meta.title is None
+
+
+def test_txt_files_carry_no_stated_metadata(tmp_path):
+    source = load_file(write(tmp_path / "a.txt", KOREAN.encode()), tmp_path)
+    assert source.meta == Metadata() and not source.body_only and source.page_starts == ()
+
+
+def test_a_mixed_corpus_reads_every_format_and_lists_what_it_skipped(
+    tmp_path, caplog, make_pdf, make_hwpx
+):
+    body = "부산시는 일자리 대상에서 우수상을 받아 사업비 8500만원을 확보했다고 밝혔다."
+    write(tmp_path / "a.txt", KOREAN.encode())
+    write(tmp_path / "b.md", f"# 제목\n\n{body}\n".encode())
+    write(
+        tmp_path / "c.html",
+        f"<html><head><title>t</title></head><body><article><p>{body}</p><p>{body} 또한 인천시도 상을 받았다.</p></article></body></html>".encode(),
+    )
+    write(tmp_path / "d.jsonl", f'{{"id": 1, "body": "{body}"}}\n{{broken\n'.encode())
+    write(tmp_path / "e.csv", f"title,body\n제목,{body}\n".encode())
+    write(tmp_path / "f.pdf", make_pdf([[body]]))
+    write(tmp_path / "g.hwpx", make_hwpx([[body]]))
+    write(tmp_path / "h.pdf", b"%PDF-1.4 broken")
+    write(tmp_path / "i.hwpx", b"PK\x03\x04 broken")
+    write(tmp_path / "j.txt", b"")
+    skipped: list[Skipped] = []
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        files = load_corpus(tmp_path, skipped=skipped)
+    assert ids(files) == ["a.txt", "b.md", "c.html", "d.jsonl#1", "e.csv#1", "f.pdf", "g.hwpx"]
+    assert [(s.path, s.row) for s in skipped] == [
+        ("d.jsonl", "line 2"),
+        ("h.pdf", None),
+        ("i.hwpx", None),
+        ("j.txt", None),
+    ]
+    assert [str(s) for s in skipped][0].startswith("d.jsonl (line 2): not valid JSON")
+    assert len([r for r in caplog.records if r.name == LOGGER]) == len(skipped)
+    for f in files:
+        assert body in f.text or f.doc_id == "a.txt"
+
+
+def test_links_outside_the_corpus_are_listed_as_skipped(tmp_path):
+    outside = write(tmp_path / "secret.txt", KOREAN.encode())
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.txt", KOREAN.encode())
+    (corpus / "leak.txt").symlink_to(outside)
+    skipped: list[Skipped] = []
+    assert ids(load_corpus(corpus, skipped=skipped)) == ["a.txt"]
+    assert skipped == [Skipped("leak.txt", "a link to outside the corpus folder")]

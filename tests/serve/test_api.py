@@ -20,8 +20,21 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 ANSWERABLE = "부산시가 확보한 사업비는 얼마야?"
 UNANSWERABLE = "화성에 사는 사람은 몇 명이야?"
 CONTRACT = {"question", "answer", "abstained", "confidence", "sources", "timings_ms"}
-SOURCE_KEYS = {"doc_id", "title", "outlet", "date", "passage_id", "quote", "start", "end",
-               "answer_start", "answer_end", "score"}
+SOURCE_KEYS = {
+    "doc_id",
+    "title",
+    "outlet",
+    "date",
+    "passage_id",
+    "quote",
+    "start",
+    "end",
+    "answer_start",
+    "answer_end",
+    "score",
+    "page",
+    "also_in",
+}
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +97,17 @@ def test_search(client: TestClient) -> None:
     assert body["question"] == ANSWERABLE
     assert 1 <= len(body["results"]) <= 3
     hit = body["results"][0]
-    assert set(hit) == {"doc_id", "passage_id", "title", "text", "start", "end", "score"}
+    assert set(hit) == {
+        "doc_id",
+        "passage_id",
+        "title",
+        "text",
+        "start",
+        "end",
+        "score",
+        "page",
+        "also_in",
+    }
     original = decode_bytes((SEEDS / hit["doc_id"]).read_bytes())[0]
     assert hit["end"] > hit["start"] and len(original) >= hit["end"]
 
@@ -92,8 +115,10 @@ def test_search(client: TestClient) -> None:
 def test_documents_and_health(client: TestClient) -> None:
     documents = client.get("/api/documents").json()
     assert {d["doc_id"] for d in documents} == {p.name for p in SEEDS.glob("*.txt")}
-    assert all(set(d) == {"doc_id", "title", "outlet", "date", "reporter", "passages"}
-               for d in documents)
+    assert all(
+        set(d) == {"doc_id", "title", "outlet", "date", "reporter", "passages", "same_as"}
+        for d in documents
+    )
     health = client.get("/api/health").json()
     assert health["status"] == "ok"
     assert health["document_count"] == len(documents)
@@ -110,8 +135,10 @@ def test_openapi_docs_live_under_api(client: TestClient) -> None:
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "가" * 1001])
 def test_bad_questions_are_422_with_bilingual_message(client: TestClient, question: str) -> None:
-    for response in (client.post("/api/ask", json={"question": question}),
-                     client.get("/api/search", params={"q": question})):
+    for response in (
+        client.post("/api/ask", json={"question": question}),
+        client.get("/api/search", params={"q": question}),
+    ):
         assert response.status_code == 422
         detail = response.json()["detail"]
         assert "질문" in detail and "question" in detail
@@ -131,8 +158,9 @@ def test_unknown_api_route_is_json_404(client: TestClient) -> None:
     assert "/api/nope" in response.json()["detail"]
 
 
-def test_reindex_needs_the_configured_key(client: TestClient,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reindex_needs_the_configured_key(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("RAG_API_KEY", raising=False)
     assert client.post("/api/reindex", headers={"X-API-Key": "anything"}).status_code == 403
     monkeypatch.setenv("RAG_API_KEY", "s3cret")
@@ -147,8 +175,12 @@ def test_reindex_needs_the_configured_key(client: TestClient,
 
 
 def test_concurrent_requests_all_succeed(client: TestClient) -> None:
-    questions = [ANSWERABLE, UNANSWERABLE, "강원도는 몇 년 연속 수상했어?",
-                 "인천시는 무슨 상을 받았어?"]
+    questions = [
+        ANSWERABLE,
+        UNANSWERABLE,
+        "강원도는 몇 년 연속 수상했어?",
+        "인천시는 무슨 상을 받았어?",
+    ]
 
     def call(i: int) -> int:
         q = questions[i % len(questions)]

@@ -31,9 +31,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 KOREAN_FONTS = Path("/usr/share/fonts/opentype/noto")  # fonts-noto-cjk: else Korean is boxes
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--window-size=1280,1500", "--lang=ko-KR",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--window-size=1280,1500",
+    "--lang=ko-KR",
 ]
 WAIT = 60
 
@@ -42,8 +49,10 @@ def _require_chromium() -> None:
     """Chromium, its driver and Korean fonts come from scripts/test.sh (apt-get)."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER, KOREAN_FONTS) if not p.exists()]
     if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run `bash scripts/test.sh`, which installs "
-                    "chromium, chromium-driver and fonts-noto-cjk")
+        pytest.fail(
+            f"missing {', '.join(missing)}: run `bash scripts/test.sh`, which installs "
+            "chromium, chromium-driver and fonts-noto-cjk"
+        )
 
 
 def _free_port() -> int:
@@ -104,8 +113,11 @@ def _submit(driver: WebDriver, question: str) -> None:
 
 def test_chat_page_answers_with_highlighted_quote(server_url: str, browser: WebDriver) -> None:
     browser.get(server_url + "/")
-    _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#question textarea"),
-          "the chat page")
+    _wait(
+        browser,
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#question textarea"),
+        "the chat page",
+    )
     assert "기사 문답" in browser.title
 
     _submit(browser, "부산시가 확보한 사업비는 얼마야?")
@@ -128,5 +140,8 @@ def test_chat_page_answers_with_highlighted_quote(server_url: str, browser: WebD
     assert "Traceback" not in browser.page_source
 
     browser.find_element(By.CSS_SELECTOR, "#clear").click()
-    _wait(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, ".rag-answer"),
-          "the conversation to be cleared")
+    _wait(
+        browser,
+        lambda: not browser.find_elements(By.CSS_SELECTOR, ".rag-answer"),
+        "the conversation to be cleared",
+    )

@@ -75,3 +75,14 @@ def test_resolved_follow_up_is_shown() -> None:
 def test_span_outside_quote_is_ignored() -> None:
     page = render_answer_html(_result(sources=[_source(answer_start=0, answer_end=5)]))
     assert "<mark>" not in page
+
+
+def test_same_article_elsewhere_is_listed_escaped() -> None:
+    also_in = [
+        {"doc_id": "005.txt", "outlet": "뉴스스텝", "title": "t"},
+        {"doc_id": "006.txt", "outlet": "<b>이로운넷</b>", "title": "t"},
+        {"doc_id": "007.txt", "outlet": None, "title": "t"},
+    ]
+    page = render_answer_html(_result(sources=[_source(also_in=also_in)]))
+    assert "같은 내용: 뉴스스텝, &lt;b&gt;이로운넷&lt;/b&gt;, 007.txt" in page
+    assert "같은 내용" not in render_answer_html(_result())

@@ -1,0 +1,52 @@
+"""Answer selection over the reader's spans: a document must name what the question names,
+and the spans are exact slices of the documents."""
+
+from rag.answer.selection import FEATURES, document_texts, read_candidates
+
+MISSING = FEATURES.index("entity_missing_in_document")
+
+
+def test_document_texts_hold_the_title_and_every_passage(seed_pipeline) -> None:
+    store = seed_pipeline.index
+    doc = next(d for d, info in store.documents.items() if info.passages > 1)
+    text = document_texts(store, [doc])[doc]
+    passages = store.passages([f"{doc}#{i}" for i in range(store.documents[doc].passages)])
+    assert text.startswith(store.documents[doc].title)
+    assert len(passages) > 1 and all(p.text in text for p in passages.values())
+
+
+def test_a_year_the_document_never_names_is_flagged(seed_pipeline) -> None:
+    from rag.pipeline import shared_reader
+
+    reader = shared_reader(str(seed_pipeline.settings.model_cache_dir))
+    hits = seed_pipeline.search("인천시가 2023년 일자리대상에서 받은 상은?", k=3)
+    documents = document_texts(seed_pipeline.index, [h.passage.doc_id for h in hits])
+    flags = {}
+    for year in ("2023", "2031"):
+        question = f"인천시가 {year}년 일자리대상에서 받은 상은?"
+        for c in read_candidates(reader, question, hits, documents):
+            flags[year, c.hit.passage.doc_id] = c.features[MISSING]
+            assert c.text == c.hit.passage.text[c.start - c.hit.passage.start :][: len(c.text)]
+    assert all(v == 1.0 for (year, _), v in flags.items() if year == "2031")
+    assert any(v == 0.0 for (year, _), v in flags.items() if year == "2023")
+
+
+def test_combined_answers_with_the_reader_and_falls_back_on_the_rules(seed_pipeline) -> None:
+    neural = seed_pipeline.with_settings(reader="neural")
+    rules = seed_pipeline.with_settings(reader="rules")
+    combined = seed_pipeline.with_settings(reader="combined")
+    questions = [
+        "부산시가 확보한 인센티브 사업비는 얼마야?",
+        "강원도 고용보험 피보험자수는 얼마에서 얼마로 늘었나?",
+        "인천 뿌리산업 일자리센터에선 구체적으로 뭐뭐 해줘?",
+        "화성에 사는 사람은 몇 명이야?",
+    ]
+    fell_back = 0
+    for question in questions:
+        by_reader, by_rules = neural.ask(question), rules.ask(question)
+        expected = by_rules if by_reader.abstained else by_reader
+        fell_back += by_reader.abstained and not by_rules.abstained
+        got = combined.ask(question)
+        assert (got.answer, got.abstained) == (expected.answer, expected.abstained)
+    assert fell_back >= 1  # the fallback path was taken
+    assert neural.ask(questions[-1]).abstained and combined.ask(questions[-1]).abstained

@@ -1,0 +1,47 @@
+"""Embedding precision: bf16 vectors stay those of fp32, and an index records which one
+built it, so it is never read with the other."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.index.embedder import Embedder
+from rag.index.store import IndexNotReady, index_path, load_index, update_index
+from rag.settings import Settings
+
+PASSAGES = [
+    "인천시는 2023년 전국 지방자치단체 일자리대상에서 최우수상을 받았다.",
+    "의정부시는 LH 경기북부지역본부 유치로 매년 70억 원 이상의 세입 증대를 기대한다.",
+]
+
+
+def test_bf16_vectors_point_where_fp32_vectors_do(seed_settings) -> None:
+    vectors = {
+        p: Embedder(seed_settings.model_copy(update={"embedding_precision": p})).encode_passages(
+            PASSAGES
+        )
+        for p in ("fp32", "bf16")
+    }
+    assert vectors["fp32"].dtype == vectors["bf16"].dtype == np.float32
+    cosines = np.sum(vectors["fp32"] * vectors["bf16"], axis=1)
+    assert np.all(cosines > 0.999) and not np.array_equal(vectors["fp32"], vectors["bf16"])
+
+
+def test_the_precision_is_part_of_the_index_signature() -> None:
+    assert "embedding_precision" not in Settings(embedding_precision="fp32").index_signature()
+    assert Settings(embedding_precision="bf16").index_signature()["embedding_precision"] == "bf16"
+
+
+def test_an_index_is_not_read_with_the_other_precision(tmp_path: Path, seeds_dir, embedder):
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    shutil.copy(seeds_dir / "004_d142976b477de943.txt", corpus)
+    fp32 = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", embedding_precision="fp32")
+    update_index(fp32, embedder.encode_passages)
+    bf16 = fp32.model_copy(update={"embedding_precision": "bf16"})
+    with pytest.raises(IndexNotReady) as mismatch:
+        load_index(index_path(bf16), bf16)
+    assert mismatch.value.reason == "mismatch"
+    assert load_index(index_path(fp32), fp32).passages
