@@ -10,7 +10,8 @@ or a user is escaped before it goes into HTML.
 import html
 import logging
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 import gradio as gr
 
@@ -44,6 +45,7 @@ CSS = """
 .rag-cite code { font-size: 0.8rem; }
 .rag-same { font-size: 0.8rem; color: #6b7280; margin-top: 2px; }
 .rag-error { color: #b91c1c; font-weight: 600; }
+.rag-ok { color: #166534; font-weight: 600; }
 """
 
 
@@ -127,6 +129,19 @@ Documents = Callable[[], list[dict[str, Any]]]
 DOCUMENT_COLUMNS = ["제목", "언론사", "날짜", "문서 ID"]
 
 
+class Admin(Protocol):
+    """The documents tab's add and delete calls (``POST``/``DELETE /api/documents``).
+    They raise ``ValueError`` with a user-facing message when refused."""
+
+    def enabled(self) -> bool:
+        """Whether the server has an admin key: the controls show only then."""
+        ...
+
+    def upload(self, key: str, path: str, replace: bool) -> dict[str, Any]: ...
+
+    def delete(self, key: str, doc_id: str) -> dict[str, Any]: ...
+
+
 def page_filters(outlets: list[str] | None, since: str | None, until: str | None) -> dict[str, Any]:
     """The filter fields of the page's controls; blank ones are ``None`` (not filtered)."""
     return {
@@ -162,17 +177,55 @@ def document_rows(documents: list[dict[str, Any]]) -> list[list[str]]:
     return [[d["title"], d.get("outlet") or "", d.get("date") or "", d["doc_id"]] for d in ordered]
 
 
+def _change_html(verb: str, change: dict[str, Any]) -> str:
+    """A done add or delete: the documents and what the index update did."""
+    docs = ", ".join(f"{d['title']} ({d['doc_id']})" for d in change["documents"]) or "-"
+    update = change["update"]
+    facts = f"문서 {update['document_count']}개 · {float(update['seconds']):.1f}초"
+    return f'<div class="rag-ok">✅ {_text(f"{verb}: {docs} · {facts}")}</div>'
+
+
+def _admin_call(call: Callable[[], dict[str, Any]], verb: str) -> str:
+    """Run an admin call; its refusal or failure is shown as a message, never raised."""
+    try:
+        return _change_html(verb, call())
+    except ValueError as exc:
+        return render_error_html(str(exc))
+    except Exception:
+        log.exception("%s failed", verb)
+        return render_error_html(INTERNAL_ERROR)
+
+
+def upload_document(admin: Admin, key: str, path: str | None, replace: bool) -> str:
+    """The upload button: the chosen file into the corpus, or why not."""
+    if not path:
+        return render_error_html("파일을 고르세요 (choose a file)")
+    return _admin_call(lambda: admin.upload((key or "").strip(), path, bool(replace)), "추가함")
+
+
+def delete_document(admin: Admin, key: str, doc_id: str) -> str:
+    """The delete button: the document's file out of the corpus, or why not."""
+    doc_id = (doc_id or "").strip()
+    if not doc_id:
+        return render_error_html("지울 문서 ID를 입력하세요 (type a document id)")
+    return _admin_call(lambda: admin.delete((key or "").strip(), doc_id), "삭제함")
+
+
 def outlet_choices(documents: list[dict[str, Any]]) -> list[str]:
     return sorted({d["outlet"] for d in documents if d.get("outlet")})
 
 
 def build_ui(
-    ask: Ask, api_docs_url: str | None = None, documents: Documents | None = None
+    ask: Ask,
+    api_docs_url: str | None = None,
+    documents: Documents | None = None,
+    admin: Admin | None = None,
 ) -> gr.Blocks:
     """The chat page. ``ask`` returns the API's answer JSON and raises ``ValueError``
     with a user-facing message for a refused question or filter; ``documents``, when
     given, fills the outlet choice and the documents tab on every page load (so a
-    re-index shows without a restart)."""
+    re-index shows without a restart); ``admin``, when given and enabled, adds the
+    documents tab's add and delete controls, which need the key typed in the page."""
 
     def turn(
         question: str,
@@ -243,6 +296,17 @@ def build_ui(
                 wrap=True,
                 elem_id="documents",
             )
+            with gr.Group(visible=False) as manage:
+                key = gr.Textbox(label="관리 키 (RAG_API_KEY)", type="password", elem_id="key")
+                with gr.Row():
+                    upload = gr.File(label="문서 추가", type="filepath", elem_id="upload")
+                    with gr.Column():
+                        replace = gr.Checkbox(label="같은 이름이면 바꾸기", elem_id="replace")
+                        add = gr.Button("추가하기", elem_id="add")
+                with gr.Row():
+                    doc_id = gr.Textbox(label="지울 문서 ID", elem_id="delete-id", scale=3)
+                    remove = gr.Button("삭제하기", variant="stop", elem_id="delete", scale=1)
+                status = gr.HTML(elem_id="manage-status")
 
         inputs = [box, chatbot, asked, outlets, since, until]
         box.submit(turn, inputs, [box, chatbot, asked])
@@ -255,4 +319,11 @@ def build_ui(
                 return gr.update(choices=outlet_choices(listed)), document_rows(listed)
 
             demo.load(load, None, [outlets, table])
+        if admin is not None:
+            demo.load(lambda: gr.update(visible=admin.enabled()), None, [manage])
+            added = add.click(partial(upload_document, admin), [key, upload, replace], [status])
+            removed = remove.click(partial(delete_document, admin), [key, doc_id], [status])
+            if documents is not None:
+                added.then(load, None, [outlets, table])
+                removed.then(load, None, [outlets, table])
     return demo

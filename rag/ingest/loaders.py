@@ -253,12 +253,17 @@ def _readable_path(path: Path, root: Path) -> Path | str:
     return real if real.is_relative_to(root) else "a link to outside the corpus folder"
 
 
+def size_limit(suffix: str) -> int:
+    """Largest file of this suffix read as part of the corpus (uploads are held to it too)."""
+    return MAX_BYTES_BY_SUFFIX.get(suffix.lower(), MAX_FILE_BYTES)
+
+
 def load_documents(
     path: Path, corpus_dir: Path, settings: Settings
 ) -> tuple[list[SourceFile], list[Rejected]]:
     """The documents in one file (one, or one per row of an export) and its rejected rows."""
     suffix = path.suffix.lower()
-    size, limit = path.stat().st_size, MAX_BYTES_BY_SUFFIX.get(suffix, MAX_FILE_BYTES)
+    size, limit = path.stat().st_size, size_limit(suffix)
     if size > limit:
         raise UnreadableFile(f"too large ({size:,} bytes; the limit is {limit:,})")
     data = path.read_bytes()

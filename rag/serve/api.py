@@ -9,7 +9,11 @@ import logging
 import os
 import secrets
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 # No telemetry from an offline product (must be set before Gradio is imported).
@@ -17,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 import uvicorn
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import FastAPI, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -27,7 +31,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.answer.followup import resolve_followup
 from rag.answer.retrieval import HybridRetriever
 from rag.index.passage_store import PassageFilter, make_filter
+from rag.index.store import DocumentInfo
 from rag.index.stores import update_store
+from rag.ingest.loaders import LOADERS, Loaded, one_line, size_limit
 from rag.pipeline import InvalidQuestion, Pipeline, validate_question
 from rag.settings import Settings
 from ui.app import CSS, build_ui
@@ -41,6 +47,11 @@ MAX_K = 50
 WARM_PASSAGES = 2000
 #: Largest request body accepted: a question with its history is a few kilobytes.
 MAX_BODY_BYTES = 256 * 1024
+#: Uploads (``POST /api/documents``, and the page's file control while an admin key is
+#: set) may be as large as the largest file the loaders read, plus the multipart framing;
+#: each suffix's own limit is checked on the file itself.
+MAX_UPLOAD_BODY_BYTES = max(size_limit(s) for s in LOADERS) + 64 * 1024
+UPLOAD_PATHS = ("/api/documents", "/gradio_api/upload")
 #: On every response. The CSP only forbids framing: Gradio's page needs inline scripts.
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -182,6 +193,15 @@ class ReindexOut(BaseModel):
     document_count: int
 
 
+class DocumentChangeOut(BaseModel):
+    status: str
+    documents: list[DocumentOut] = Field(
+        description="The added file's documents (one, or one per row of a JSONL/CSV export); "
+        "the deleted ones for a delete."
+    )
+    update: ReindexOut = Field(description="What the index update did.")
+
+
 class QAService:
     """The shared pipeline and the lock that serialises every use of it."""
 
@@ -189,6 +209,9 @@ class QAService:
         self.settings = settings
         self._pipeline = pipeline
         self._lock = threading.Lock()
+        #: Serialises admin writes (file change plus index update) within this process;
+        #: the index folder's own lock serialises them across processes.
+        self._admin = threading.Lock()
 
     @property
     def pipeline(self) -> Pipeline:
@@ -218,18 +241,7 @@ class QAService:
 
     def documents(self) -> list[dict[str, Any]]:
         """The ``GET /api/documents`` rows."""
-        return [
-            DocumentOut(
-                doc_id=d.doc_id,
-                title=d.title,
-                outlet=d.outlet,
-                date=d.date,
-                reporter=d.reporter,
-                passages=d.passages,
-                same_as=list(d.same_as),
-            ).model_dump()
-            for d in self._pipeline.index.documents.values()
-        ]
+        return [_document_out(d).model_dump() for d in self._pipeline.index.documents.values()]
 
     def search(self, question: str, k: int, where: PassageFilter | None = None) -> dict[str, Any]:
         text = validate_question(question, self.settings.max_question_chars)
@@ -239,7 +251,74 @@ class QAService:
 
     def reindex(self, rebuild: bool) -> ReindexOut:
         """Bring the index in line with the corpus folder with the loaded model, then
-        swap in a pipeline over it; requests wait meanwhile instead of seeing half of it."""
+        swap in a pipeline over it."""
+        with self._admin:
+            return self._update(rebuild)
+
+    def add_document(self, name: str, data: bytes, replace: bool) -> DocumentChangeOut:
+        """Save an uploaded file into the corpus folder and index it (only its documents
+        are embedded). Refusals are ``HTTPException``s with a message for the user; a file
+        the index update fails on is taken back out."""
+        suffix = _upload_suffix(name)
+        limit = size_limit(suffix)
+        if len(data) > limit:
+            raise HTTPException(
+                413, f"파일이 너무 큽니다 (file too large: {len(data):,} bytes; limit {limit:,})"
+            )
+        items = _read(suffix, data, self.settings)
+        if not any(isinstance(item, Loaded) and item.text.strip() for item in items):
+            raise HTTPException(422, f"읽을 수 있는 기사가 없습니다 (no readable article): {name}")
+        corpus = self.settings.corpus_dir
+        target = corpus / name
+        with self._admin:
+            if target.exists() and not replace:
+                raise HTTPException(
+                    409,
+                    f"같은 이름의 파일이 이미 있습니다 (file exists; send replace=true): {name}",
+                )
+            if target.exists() and not target.is_file():
+                raise HTTPException(409, f"파일이 아닌 항목입니다 (not a file): {name}")
+            previous = target.read_bytes() if target.exists() else None
+            _write_atomically(target, data)
+            try:
+                update = self._update(rebuild=False)
+            except Exception:
+                if previous is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    _write_atomically(target, previous)
+                raise
+        docs = self._pipeline.index.documents
+        mine = [_document_out(d) for k, d in docs.items() if k == name or k.startswith(name + "#")]
+        return DocumentChangeOut(status="ok", documents=mine, update=update)
+
+    def delete_document(self, doc_id: str) -> DocumentChangeOut:
+        """Remove a document's file from the corpus folder and the index. A row of a
+        JSONL/CSV export is refused: its file holds other documents too."""
+        if "#" in doc_id:
+            file = doc_id.split("#", 1)[0]
+            raise HTTPException(
+                400,
+                f"내보내기 파일의 한 행만 지울 수는 없습니다. 파일 전체를 지우려면 {file}을(를) "
+                f"지우세요 (a JSONL/CSV row cannot be deleted alone; delete the file {file}, "
+                "which removes all its rows)",
+            )
+        with self._admin:
+            docs = self._pipeline.index.documents
+            mine = [d for k, d in docs.items() if k == doc_id or k.startswith(doc_id + "#")]
+            target = self.settings.corpus_dir / doc_id
+            if not mine or not _inside(target, self.settings.corpus_dir) or not target.is_file():
+                raise HTTPException(404, f"없는 문서입니다 (no such document): {doc_id}")
+            target.unlink()
+            update = self._update(rebuild=False)
+        return DocumentChangeOut(
+            status="ok", documents=[_document_out(d) for d in mine], update=update
+        )
+
+    def _update(self, rebuild: bool) -> ReindexOut:
+        """Update the index and swap in a pipeline over it; the caller holds ``_admin``.
+        Questions wait for the swap instead of seeing half an index: the model and Kiwi
+        the update uses are the answering ones, which are not thread-safe."""
         with self._lock:
             old = self._pipeline
             embedder = old.embedder
@@ -267,6 +346,67 @@ class QAService:
         )
 
 
+def _document_out(d: DocumentInfo) -> DocumentOut:
+    return DocumentOut(
+        doc_id=d.doc_id,
+        title=d.title,
+        outlet=d.outlet,
+        date=d.date,
+        reporter=d.reporter,
+        passages=d.passages,
+        same_as=list(d.same_as),
+    )
+
+
+def _upload_suffix(name: str) -> str:
+    """The suffix of an upload's name, which must be a plain, visible file name."""
+    if (
+        not name
+        or name != name.strip()
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or name.startswith(".")
+    ):
+        raise HTTPException(
+            400, f"파일 이름은 경로 없는 보통 이름이어야 합니다 (plain file name only): {name!r}"
+        )
+    suffix = Path(name).suffix.lower()
+    if suffix not in LOADERS:
+        supported = ", ".join(sorted(LOADERS))
+        raise HTTPException(
+            415, f"지원하지 않는 형식입니다 (unsupported file type {suffix!r}; use {supported})"
+        )
+    return suffix
+
+
+def _read(suffix: str, data: bytes, settings: Settings) -> list[Any]:
+    """What the loader makes of an upload; a file it cannot read is a 422."""
+    try:
+        return LOADERS[suffix](data, settings)
+    except Exception as exc:  # any parser error: the file, not the server, is at fault
+        raise HTTPException(
+            422, f"파일을 읽을 수 없습니다 (unreadable file): {one_line(exc)}"
+        ) from None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return ".." not in path.parts and path.resolve().is_relative_to(root.resolve())
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write beside the target under a hidden name (the corpus walk skips it), then rename:
+    a reader of the folder never sees half a file."""
+    fd, temporary = tempfile.mkstemp(prefix=".upload-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def _where(
     outlets: list[str] | None, since: str | None, until: str | None, doc_ids: list[str] | None
 ) -> PassageFilter | None:
@@ -289,6 +429,39 @@ def _check_api_key(given: str | None) -> None:
         )
     if not given or not secrets.compare_digest(given.encode(), configured.encode()):
         raise HTTPException(403, "API 키가 없거나 틀렸습니다 (missing or wrong X-API-Key)")
+
+
+class PageAdmin:
+    """The chat page's document controls: the API's admin calls, with the key typed in
+    the page, whose refusals become ``ValueError``s the page shows as they are."""
+
+    def __init__(self, service: QAService) -> None:
+        self._service = service
+
+    def enabled(self) -> bool:
+        return bool(os.environ.get(API_KEY_ENV))
+
+    def upload(self, key: str, path: str, replace: bool) -> dict[str, Any]:
+        file = Path(path)
+        with _as_value_error():
+            _check_api_key(key)
+            limit = size_limit(_upload_suffix(file.name))
+            with file.open("rb") as stream:
+                data = stream.read(limit + 1)
+            return self._service.add_document(file.name, data, replace).model_dump()
+
+    def delete(self, key: str, doc_id: str) -> dict[str, Any]:
+        with _as_value_error():
+            _check_api_key(key)
+            return self._service.delete_document(doc_id).model_dump()
+
+
+@contextmanager
+def _as_value_error() -> Iterator[None]:
+    try:
+        yield
+    except HTTPException as exc:
+        raise ValueError(exc.detail) from None
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -358,8 +531,59 @@ def create_api(service: QAService) -> FastAPI:
         return service.search(q, k, _where(outlet, since, until, doc_id))
 
     @api.get("/documents", response_model=list[DocumentOut], summary="Indexed articles")
-    def documents() -> list[dict[str, Any]]:
-        return service.documents()
+    def documents(
+        response: Response,
+        offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+        limit: Annotated[
+            int | None, Query(ge=1, description="Rows to return; all when absent.")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """Every indexed document in index order, or one page of them; the
+        ``X-Total-Count`` header holds the number of all of them (the body stays a list)."""
+        rows = service.documents()
+        response.headers["X-Total-Count"] = str(len(rows))
+        return rows[offset : None if limit is None else offset + limit]
+
+    @api.post(
+        "/documents",
+        response_model=DocumentChangeOut,
+        summary="Add a document file (admin)",
+        responses={
+            400: {"description": "Not a plain file name"},
+            403: {"description": "No admin key configured, or a wrong one"},
+            409: {"description": "A file of that name exists and replace is not set"},
+            413: {"description": "Over the size limit of its format"},
+            415: {"description": "Unsupported format"},
+            422: {"description": "Unreadable file"},
+        },
+    )
+    def add_document(
+        file: Annotated[UploadFile, File(description="One file of a supported format.")],
+        replace: Annotated[bool, Form(description="Overwrite a file of that name.")] = False,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> DocumentChangeOut:
+        """Save the file into the corpus folder and index it; answers use it at once."""
+        _check_api_key(x_api_key)
+        name = file.filename or ""
+        limit = size_limit(_upload_suffix(name))
+        return service.add_document(name, file.file.read(limit + 1), replace)
+
+    @api.delete(
+        "/documents/{doc_id:path}",
+        response_model=DocumentChangeOut,
+        summary="Delete a document file (admin)",
+        responses={
+            400: {"description": "A row of a JSONL/CSV export: delete its file instead"},
+            403: {"description": "No admin key configured, or a wrong one"},
+            404: {"description": "No such document"},
+        },
+    )
+    def delete_document(
+        doc_id: str, x_api_key: Annotated[str | None, Header()] = None
+    ) -> DocumentChangeOut:
+        """Remove the document's file from the corpus folder and the index."""
+        _check_api_key(x_api_key)
+        return service.delete_document(doc_id)
 
     @api.get("/health", response_model=HealthOut, summary="Liveness and index facts")
     def health() -> HealthOut:
@@ -399,12 +623,19 @@ def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
-        """Refuse large bodies before reading them (413), on the API and the page alike,
-        and send the security headers with every response."""
+        """Refuse large bodies before reading them (413), on the API and the page alike
+        (uploads get the loaders' limit, only while an admin key is set), and send the
+        security headers with every response."""
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        upload = (
+            request.method == "POST"
+            and request.url.path in UPLOAD_PATHS
+            and bool(os.environ.get(API_KEY_ENV))
+        )
+        most = MAX_UPLOAD_BODY_BYTES if upload else MAX_BODY_BYTES
+        if length.isdigit() and int(length) > most:
             response = JSONResponse(
-                {"detail": f"요청이 너무 큽니다 (request body over {MAX_BODY_BYTES:,} bytes)"},
+                {"detail": f"요청이 너무 큽니다 (request body over {most:,} bytes)"},
                 status_code=413,
             )
         else:
@@ -429,7 +660,12 @@ def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
     )
     return gr.mount_gradio_app(
         app,
-        build_ui(service.page_ask, api_docs_url="/api/docs", documents=service.documents),
+        build_ui(
+            service.page_ask,
+            api_docs_url="/api/docs",
+            documents=service.documents,
+            admin=PageAdmin(service),
+        ),
         path="/",
         css=CSS,
         theme=theme,

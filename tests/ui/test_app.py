@@ -4,7 +4,13 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from ui.app import NOT_FOUND, render_answer_html  # noqa: E402
+from ui.app import (  # noqa: E402
+    NOT_FOUND,
+    build_ui,
+    delete_document,
+    render_answer_html,
+    upload_document,
+)
 
 QUOTE = "부산시는 <script>alert(1)</script> 사업비 8500만원을 확보했다."
 
@@ -86,3 +92,55 @@ def test_same_article_elsewhere_is_listed_escaped() -> None:
     page = render_answer_html(_result(sources=[_source(also_in=also_in)]))
     assert "같은 내용: 뉴스스텝, &lt;b&gt;이로운넷&lt;/b&gt;, 007.txt" in page
     assert "같은 내용" not in render_answer_html(_result())
+
+
+class FakeAdmin:
+    """The documents tab's admin calls, recording what the page sent."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.refuse = refuse
+
+    def enabled(self) -> bool:
+        return True
+
+    def _change(self, doc_id: str) -> dict:
+        if self.refuse:
+            raise ValueError(self.refuse)
+        docs = [{"doc_id": doc_id, "title": "<b>해남</b> 축제"}]
+        return {"status": "ok", "documents": docs, "update": {"document_count": 3, "seconds": 1}}
+
+    def upload(self, key: str, path: str, replace: bool) -> dict:
+        self.calls.append(("upload", key, path, replace))
+        return self._change("a.md")
+
+    def delete(self, key: str, doc_id: str) -> dict:
+        self.calls.append(("delete", key, doc_id))
+        return self._change(doc_id)
+
+
+def test_document_controls_call_the_admin_and_show_the_outcome() -> None:
+    admin = FakeAdmin()
+    page = upload_document(admin, " key ", "/tmp/up/a.md", True)
+    assert "rag-ok" in page and "&lt;b&gt;해남&lt;/b&gt; 축제 (a.md)" in page
+    assert "문서 3개" in page
+    page = delete_document(admin, "key", " a.md ")
+    assert "삭제함" in page and "a.md" in page
+    assert admin.calls == [("upload", "key", "/tmp/up/a.md", True), ("delete", "key", "a.md")]
+
+
+def test_document_controls_show_refusals_and_missing_input() -> None:
+    admin = FakeAdmin(refuse="API 키가 없거나 틀렸습니다 <x>")
+    assert "API 키가 없거나 틀렸습니다 &lt;x&gt;" in upload_document(admin, "", "/a.md", False)
+    assert "rag-error" in delete_document(admin, "", "a.md")
+    assert "choose a file" in upload_document(admin, "k", None, False)
+    assert "type a document id" in delete_document(admin, "k", " ")
+    assert len(admin.calls) == 2
+
+
+def test_page_builds_with_and_without_document_controls() -> None:
+    def ask(question: str, history: list[str], filters: dict) -> dict:
+        return {}
+
+    assert build_ui(ask, documents=list, admin=FakeAdmin()) is not None
+    assert build_ui(ask) is not None
