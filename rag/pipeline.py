@@ -15,7 +15,7 @@ from rag.answer.selection import DocumentTexts, ReaderAnswerer, document_texts
 from rag.index.embedder import Embedder
 from rag.index.model_store import ensure_e5_model
 from rag.index.passage_store import PassageFilter, PassageStore
-from rag.index.store import IndexNotReady, UpdateReport, same_content
+from rag.index.store import IndexNotReady, UpdateReport
 from rag.index.stores import open_store, refresh_store
 from rag.settings import Precision, RetrievalMode, Settings, in_bf16
 
@@ -132,8 +132,9 @@ class Pipeline:
         answers = []
         for text, passage_hits, vector in zip(texts, hits, vectors, strict=True):
             answer = self.answerer.run(text, passage_hits, vector)
-            for source in answer.sources:
-                source.also_in = same_content(self.index.documents, source.doc_id)
+            also_in = {h.passage.doc_id: list(h.also_in) for h in passage_hits}
+            for source in answer.sources:  # retrieval found the copies of each hit's article
+                source.also_in = also_in.get(source.doc_id, [])
             answer.timings_ms = {
                 "retrieve": retrieve_ms,
                 "answer": answer.timings_ms["answer"],

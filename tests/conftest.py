@@ -45,6 +45,26 @@ def counting_embed(embedder):
     return embed, calls
 
 
+#: The keys of an answer source and of a search hit: the ``--json`` and ``/api`` contract.
+SOURCE_KEYS = frozenset(
+    ("doc_id", "title", "outlet", "date", "passage_id", "quote", "start", "end")
+    + ("answer_start", "answer_end", "score", "page", "also_in")
+)
+HIT_KEYS = frozenset(
+    ("doc_id", "passage_id", "title", "text", "start", "end", "score", "page", "also_in")
+)
+
+
+@pytest.fixture(scope="session")
+def source_keys() -> frozenset[str]:
+    return SOURCE_KEYS
+
+
+@pytest.fixture(scope="session")
+def hit_keys() -> frozenset[str]:
+    return HIT_KEYS
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS

@@ -1,7 +1,6 @@
 """Index builds: each runs in a fresh subprocess (``bench.py --child``) so its peak RSS
 (``VmHWM``) is its own, and reports build time, embedding throughput and memory."""
 
-import hashlib
 import json
 import os
 import resource
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.evaluation.harness import korquad_documents
 from rag.index.embedder import Embedder
 from rag.index.store import build_from_documents, index_path, update_index
-from rag.ingest.cleaning import CleanDocument
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
@@ -50,36 +49,6 @@ def korquad_settings(index_dir: Path) -> Settings:
     )
 
 
-def korquad_documents(path: Path) -> list[CleanDocument]:
-    """KorQuAD paragraphs as cleaned documents, one body block each."""
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    docs = []
-    for article in data:
-        for i, paragraph in enumerate(article["paragraphs"]):
-            text = paragraph["context"].strip()
-            docs.append(
-                CleanDocument(
-                    doc_id=f"{article['title']}#{i}",
-                    text=text,
-                    checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                    title=article["title"],
-                    blocks=[[(0, len(text))]],
-                )
-            )
-    return docs
-
-
-def korquad_questions(path: Path) -> list[tuple[str, str]]:
-    """(question, doc_id of its paragraph) for every KorQuAD question."""
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    return [
-        (qa["question"], f"{article['title']}#{i}")
-        for article in data
-        for i, paragraph in enumerate(article["paragraphs"])
-        for qa in paragraph["qas"]
-    ]
-
-
 def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]:
     """In the child process: load the model, build one index from scratch, report."""
     started = time.perf_counter()
@@ -95,7 +64,7 @@ def child_build(corpus: str, index_dir: Path, korquad: Path) -> dict[str, float]
     embed = TimedEmbed(embedder)
     started = time.perf_counter()
     if corpus == "korquad":
-        docs = korquad_documents(korquad)
+        docs, _ = korquad_documents(korquad)
         index = build_from_documents(docs, settings, embed, index_path(settings))
     else:
         index, _ = update_index(settings, embed, rebuild=True)

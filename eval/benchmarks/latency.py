@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from rag.answer.retrieval import HybridRetriever
+from rag.evaluation.harness import korquad_documents
 from rag.index.embedded import EmbeddedStore
 from rag.index.embedder import Embedder
 from rag.index.store import index_path, load_index
@@ -22,7 +23,6 @@ from rag.settings import Settings
 
 from .builds import (
     KORQUAD_CHUNK_CHARS,
-    korquad_questions,
     korquad_settings,
     print_build,
     run_build,
@@ -176,13 +176,14 @@ def part_korquad(args: argparse.Namespace) -> None:
             result,
             warm_embed_rate(pipeline),
         )
-        sample = random.Random(SEED).sample(korquad_questions(args.korquad), args.queries)
-        questions = [q for q, _ in sample]
+        _, korquad = korquad_documents(args.korquad)
+        sample = random.Random(SEED).sample(korquad, args.queries)
+        questions = [q.question for q in sample]
         rows = latency_rows(pipeline, questions)
         ranked = pipeline.search_batch(questions)
         hits = sum(
-            any(h.passage.doc_id == gold for h in found)
-            for found, (_, gold) in zip(ranked, sample, strict=True)
+            any(h.passage.doc_id in q.docs for h in found)
+            for found, q in zip(ranked, sample, strict=True)
         )
         print_table(
             f"korquad: warm query latency ({len(index.passages)} passages, "

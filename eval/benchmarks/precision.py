@@ -17,6 +17,7 @@ from rag.evaluation.harness import (
     retrieval_metrics,
 )
 from rag.index.store import index_path, load_index
+from rag.pipeline import Pipeline
 from rag.settings import Precision, Settings
 
 from .builds import run_build
@@ -72,13 +73,17 @@ def part_precision(args: argparse.Namespace) -> None:
 def korquad_parity(path: Path, index_dir: Path, precision: Precision, n: int) -> list[object]:
     settings = Settings(index_dir=index_dir, embedding_precision=precision)
     log(f"KorQuAD index and retrieval in {precision}")
-    pipeline = korquad_pipeline(settings, path, show_progress=False)
+    return [precision, *korquad_retrieval(korquad_pipeline(settings, path, False), path, n)]
+
+
+def korquad_retrieval(pipeline: Pipeline, path: Path, n: int) -> list[object]:
+    """Questions scored, R@1, R@5 and MRR@10 of ``n`` KorQuAD questions sampled with the
+    benchmark seed (the same sample for every pipeline compared)."""
     _, questions = korquad_documents(path)
     sample = random.Random(SEED).sample(questions, min(n, len(questions)))
     hits = pipeline.search_batch([q.question for q in sample], k=10)
     rows = [retrieval_metrics(ranked_docs(h), q.docs) for q, h in zip(sample, hits, strict=True)]
     return [
-        precision,
         len(rows),
         *(float(np.mean([r[k] for r in rows])) for k in ("hit@1", "hit@5", "mrr@10")),
     ]

@@ -162,13 +162,10 @@ def part_store_parity(args: argparse.Namespace) -> None:
     """KorQuAD 1.0 dev open-domain retrieval over the same vectors in both stores: the
     embedded index, and a Qdrant local-mode collection copied from it (no re-embedding)."""
     from rag.answer.retrieval import HybridRetriever
-    from rag.evaluation.harness import (
-        korquad_documents,
-        korquad_pipeline,
-        ranked_docs,
-        retrieval_metrics,
-    )
+    from rag.evaluation.harness import korquad_pipeline
     from rag.pipeline import Pipeline
+
+    from .precision import korquad_retrieval
 
     with tempfile.TemporaryDirectory(prefix="bench-store-parity-") as tmp:
         settings = Settings(index_dir=Path(tmp) / "index")
@@ -187,23 +184,10 @@ def part_store_parity(args: argparse.Namespace) -> None:
             store,
             HybridRetriever(store, embedded.embedder, qdrant_settings),
         )
-        _, questions = korquad_documents(args.korquad)
-        sample = np.random.default_rng(SEED).permutation(len(questions))[: args.parity_queries]
-        chosen = [questions[i] for i in sample]
         rows = []
         for name, pipeline in (("embedded", embedded), ("qdrant local", qdrant)):
-            log(f"retrieving {len(chosen)} questions from the {name} store")
-            hits = pipeline.search_batch([q.question for q in chosen], k=10)
-            scores = [
-                retrieval_metrics(ranked_docs(h), q.docs) for q, h in zip(chosen, hits, strict=True)
-            ]
-            rows.append(
-                [
-                    name,
-                    len(scores),
-                    *(float(np.mean([s[k] for s in scores])) for k in ("hit@1", "hit@5", "mrr@10")),
-                ]
-            )
+            log(f"retrieving {args.parity_queries} questions from the {name} store")
+            rows.append([name, *korquad_retrieval(pipeline, args.korquad, args.parity_queries)])
         print_table(
             f"KorQuAD 1.0 dev open-domain retrieval by store (hybrid, same vectors; the copy "
             f"into Qdrant took {copy_s:.1f} s for {embedded.index.passage_count} passages); "

@@ -71,8 +71,8 @@ def _fuse_scores(
 
 def _corpus_order(passage_id: str) -> tuple[str, int]:
     """Ties go to the earlier passage: by document, then position (``<doc_id>#<n>``)."""
-    doc_id, _, n = passage_id.rpartition("#")
-    return doc_id, int(n) if n.isdigit() else -1
+    n = passage_id.rpartition("#")[2]
+    return _doc_id(passage_id), int(n) if n.isdigit() else -1
 
 
 #: A year the question names ("2023년 일자리대상에서…").

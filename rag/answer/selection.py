@@ -150,7 +150,7 @@ def read_candidates(
     reader: ExtractiveReader,
     question: str,
     hits: list[Hit],
-    documents: Mapping[str, str],
+    documents: DocumentTexts,
     qtype: QuestionType | None = None,
 ) -> list[Candidate]:
     """The reader's best span in each passage, as absolute offsets into its file, with
@@ -158,6 +158,8 @@ def read_candidates(
     (:func:`document_texts`); ``qtype``: the question's type, if known."""
     spans = reader.run(question, [h.passage.text for h in hits])
     entities = {canonical(e) for e in question_entities(question)}
+    # Whole documents are read only when the question names something to look for.
+    texts = documents(h.passage.doc_id for h in hits) if entities else {}
     wants_number = (qtype or classify_question(question)) in _NUMBER_TYPES
     found = []
     for rank, (hit, span) in enumerate(zip(hits, spans, strict=True)):
@@ -180,7 +182,7 @@ def read_candidates(
                 span,
                 hit,
                 rank,
-                any(e not in documents[hit.passage.doc_id] for e in entities),
+                any(e not in texts[hit.passage.doc_id] for e in entities),
                 wants_number,
                 text,
                 counts[normalize_span(text)] - 1,
@@ -245,8 +247,7 @@ class ReaderAnswerer:
                 ("#reporter", "#date", "#outlet")
             ):
                 return byline
-        documents = self.documents(h.passage.doc_id for h in hits)
-        candidates = read_candidates(self.reader, question, hits, documents, qtype)
+        candidates = read_candidates(self.reader, question, hits, self.documents, qtype)
         scored = sorted(
             ((self.selection.probability(c.features), c) for c in candidates),
             key=lambda pc: -pc[0],

@@ -438,7 +438,7 @@ def _gold_paragraph_answer(pipeline: Pipeline, question: str, passage: Passage) 
     answerer, hits = pipeline.answerer, [Hit(passage, 1.0)]
     if isinstance(answerer, ReaderAnswerer):
         best = max(
-            read_candidates(answerer.reader, question, hits, answerer.documents([passage.doc_id])),
+            read_candidates(answerer.reader, question, hits, answerer.documents),
             key=lambda c: c.span.score,
             default=None,
         )

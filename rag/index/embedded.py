@@ -25,6 +25,8 @@ class EmbeddedStore:
         self._doc_rows: dict[str, list[int]] = {}
         for i, p in enumerate(index.passages):
             self._doc_rows.setdefault(p.doc_id, []).append(i)
+        #: The last filter's rows: a hybrid search asks twice (dense, lexical) for one filter.
+        self._last_allowed: tuple[PassageFilter, np.ndarray] | None = None
 
     @property
     def location(self) -> str:
@@ -47,13 +49,15 @@ class EmbeddedStore:
         return len(self.index.passages)
 
     def _allowed_rows(self, where: PassageFilter) -> np.ndarray:
-        rows = [
-            row
-            for doc_id, info in self.index.documents.items()
-            if where.accepts(info)
-            for row in self._doc_rows.get(doc_id, ())
-        ]
-        return np.array(sorted(rows), dtype=np.int64)
+        if self._last_allowed is None or self._last_allowed[0] != where:
+            rows = [
+                row
+                for doc_id, info in self.index.documents.items()
+                if where.accepts(info)
+                for row in self._doc_rows.get(doc_id, ())
+            ]
+            self._last_allowed = (where, np.array(sorted(rows), dtype=np.int64))
+        return self._last_allowed[1]
 
     def dense_search(
         self, vectors: np.ndarray, k: int, where: PassageFilter | None = None

@@ -151,6 +151,24 @@ def _document(payload: dict[str, Any]) -> DocumentInfo:
     return DocumentInfo(**values | {"evidence": evidence, "same_as": same_as})
 
 
+def _scroll(
+    client: QdrantClient, collection: str, kind: str, payload: bool | list[str] = True
+) -> Iterator[dict[str, Any]]:
+    """The payloads of every point of one kind, a batch per request."""
+    offset = None
+    while True:
+        points, offset = client.scroll(
+            collection,
+            scroll_filter=models.Filter(must=[_kind(kind)]),
+            limit=BATCH,
+            offset=offset,
+            with_payload=payload,
+        )
+        yield from (p.payload or {} for p in points)
+        if offset is None:
+            return
+
+
 class _Documents(Mapping[str, DocumentInfo]):
     """The document points, read on demand: a corpus of millions need not fit in memory."""
 
@@ -170,18 +188,7 @@ class _Documents(Mapping[str, DocumentInfo]):
         return self._cache[doc_id]
 
     def _scroll(self, payload: bool | list[str]) -> Iterator[dict[str, Any]]:
-        offset = None
-        while True:
-            points, offset = self._client.scroll(
-                self._collection,
-                scroll_filter=models.Filter(must=[_kind("document")]),
-                limit=BATCH,
-                offset=offset,
-                with_payload=payload,
-            )
-            yield from (p.payload or {} for p in points)
-            if offset is None:
-                return
+        return _scroll(self._client, self._collection, "document", payload)
 
     def __iter__(self) -> Iterator[str]:
         return (p["doc_id"] for p in self._scroll(["doc_id"]))
@@ -401,17 +408,7 @@ class QdrantStore:
         ]
 
     def iter_passages(self) -> Iterator[Passage]:
-        offset = None
-        while True:
-            points, offset = self.client.scroll(
-                self.collection,
-                scroll_filter=models.Filter(must=[_kind("passage")]),
-                limit=BATCH,
-                offset=offset,
-            )
-            yield from (_passage(p.payload or {}) for p in points)
-            if offset is None:
-                return
+        return (_passage(p) for p in _scroll(self.client, self.collection, "passage"))
 
     # -- writing -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -156,8 +156,10 @@ def _write(
     embeddings: np.ndarray,
     dense: faiss.Index,
     bm25: bm25s.BM25,
+    docs: Iterable[CleanDocument],
 ) -> Path:
-    """Write a complete new version folder, then switch ``CURRENT`` to it atomically."""
+    """Write a complete new version folder (texts included: offsets refer to them, not
+    always to the files), then switch ``CURRENT`` to it atomically."""
     root.mkdir(parents=True, exist_ok=True)
     version = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = root / f".{version}.tmp"
@@ -170,6 +172,7 @@ def _write(
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25.save(str(tmp / "bm25"), show_progress=False)
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    write_texts(tmp, docs)
     tmp.rename(root / version)
     pointer = root / f".{_CURRENT}.tmp"
     pointer.write_text(version)
@@ -285,9 +288,7 @@ def build_from_documents(
         passages.extend(doc_passages)
         infos[doc.doc_id] = document_info(doc, len(doc_passages), kept)
     embeddings = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
-    index = write_index(root, settings, infos, passages, terms, embeddings)
-    write_texts(index.path, docs)  # offsets refer to these texts, not always to the files
-    return index
+    return write_index(root, settings, infos, passages, terms, embeddings, docs)
 
 
 def document_info(doc: CleanDocument, passages: int, signature: str | None = None) -> DocumentInfo:
@@ -329,14 +330,15 @@ def write_index(
     passages: list[Passage],
     terms: list[list[str]],
     embeddings: np.ndarray,
+    docs: Iterable[CleanDocument] = (),
 ) -> CorpusIndex:
-    """Build the dense and BM25 indexes over these rows and write them as the live
-    version. The caller holds ``write_lock(root)``."""
+    """Build the dense and BM25 indexes over these rows and write them, with the texts of
+    ``docs``, as the live version. The caller holds ``write_lock(root)``."""
     infos = mark_duplicates(infos)
     dense = make_dense_index(embeddings, settings.dense_index)
     bm25 = make_bm25(terms)
     manifest = _manifest(settings, embeddings.shape[1], infos, len(passages))
-    path = _write(root, manifest, passages, terms, embeddings, dense, bm25)
+    path = _write(root, manifest, passages, terms, embeddings, dense, bm25, docs)
     return CorpusIndex(path, manifest, infos, passages, terms, embeddings, dense, bm25)
 
 

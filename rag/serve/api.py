@@ -11,10 +11,10 @@ import secrets
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 # No telemetry from an offline product (must be set before Gradio is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -255,12 +255,13 @@ class QAService:
         with self._admin:
             return self._update(rebuild)
 
-    def add_document(self, name: str, data: bytes, replace: bool) -> DocumentChangeOut:
+    def add_document(self, name: str, stream: BinaryIO, replace: bool) -> DocumentChangeOut:
         """Save an uploaded file into the corpus folder and index it (only its documents
         are embedded). Refusals are ``HTTPException``s with a message for the user; a file
         the index update fails on is taken back out."""
         suffix = _upload_suffix(name)
         limit = size_limit(suffix)
+        data = stream.read(limit + 1)  # one byte over the limit is enough to refuse
         if len(data) > limit:
             raise HTTPException(
                 413, f"파일이 너무 큽니다 (file too large: {len(data):,} bytes; limit {limit:,})"
@@ -279,17 +280,8 @@ class QAService:
             if target.exists() and not target.is_file():
                 raise HTTPException(409, f"파일이 아닌 항목입니다 (not a file): {name}")
             previous = target.read_bytes() if target.exists() else None
-            _write_atomically(target, data)
-            try:
-                update = self._update(rebuild=False)
-            except Exception:
-                if previous is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    _write_atomically(target, previous)
-                raise
-        docs = self._pipeline.index.documents
-        mine = [_document_out(d) for k, d in docs.items() if k == name or k.startswith(name + "#")]
+            update = self._change_file(target, data, previous)
+            mine = _documents_of(self._pipeline.index.documents, name)
         return DocumentChangeOut(status="ok", documents=mine, update=update)
 
     def delete_document(self, doc_id: str) -> DocumentChangeOut:
@@ -304,16 +296,23 @@ class QAService:
                 "which removes all its rows)",
             )
         with self._admin:
-            docs = self._pipeline.index.documents
-            mine = [d for k, d in docs.items() if k == doc_id or k.startswith(doc_id + "#")]
+            mine = _documents_of(self._pipeline.index.documents, doc_id)
             target = self.settings.corpus_dir / doc_id
             if not mine or not _inside(target, self.settings.corpus_dir) or not target.is_file():
                 raise HTTPException(404, f"없는 문서입니다 (no such document): {doc_id}")
-            target.unlink()
-            update = self._update(rebuild=False)
-        return DocumentChangeOut(
-            status="ok", documents=[_document_out(d) for d in mine], update=update
-        )
+            update = self._change_file(target, None, target.read_bytes())
+        return DocumentChangeOut(status="ok", documents=mine, update=update)
+
+    def _change_file(self, target: Path, data: bytes | None, previous: bytes | None) -> ReindexOut:
+        """Write ``data`` to ``target`` (``None``: delete it) and update the index; when the
+        update fails, ``previous`` (``None``: no file) is put back so folder and index agree.
+        The caller holds ``_admin``."""
+        _put(target, data)
+        try:
+            return self._update(rebuild=False)
+        except Exception:
+            _put(target, previous)
+            raise
 
     def _update(self, rebuild: bool) -> ReindexOut:
         """Update the index and swap in a pipeline over it; the caller holds ``_admin``.
@@ -356,6 +355,22 @@ def _document_out(d: DocumentInfo) -> DocumentOut:
         passages=d.passages,
         same_as=list(d.same_as),
     )
+
+
+def _documents_of(documents: Mapping[str, DocumentInfo], name: str) -> list[DocumentOut]:
+    """The documents of one corpus file: itself, or its rows (``name#row``)."""
+    return [_document_out(d) for k, d in documents.items() if k.split("#", 1)[0] == name]
+
+
+def _put(target: Path, data: bytes | None) -> None:
+    if data is None:
+        target.unlink(missing_ok=True)
+    else:
+        _write_atomically(target, data)
+
+
+def _admin_enabled() -> bool:
+    return bool(os.environ.get(API_KEY_ENV))
 
 
 def _upload_suffix(name: str) -> str:
@@ -439,16 +454,14 @@ class PageAdmin:
         self._service = service
 
     def enabled(self) -> bool:
-        return bool(os.environ.get(API_KEY_ENV))
+        return _admin_enabled()
 
     def upload(self, key: str, path: str, replace: bool) -> dict[str, Any]:
         file = Path(path)
         with _as_value_error():
             _check_api_key(key)
-            limit = size_limit(_upload_suffix(file.name))
             with file.open("rb") as stream:
-                data = stream.read(limit + 1)
-            return self._service.add_document(file.name, data, replace).model_dump()
+                return self._service.add_document(file.name, stream, replace).model_dump()
 
     def delete(self, key: str, doc_id: str) -> dict[str, Any]:
         with _as_value_error():
@@ -564,9 +577,7 @@ def create_api(service: QAService) -> FastAPI:
     ) -> DocumentChangeOut:
         """Save the file into the corpus folder and index it; answers use it at once."""
         _check_api_key(x_api_key)
-        name = file.filename or ""
-        limit = size_limit(_upload_suffix(name))
-        return service.add_document(name, file.file.read(limit + 1), replace)
+        return service.add_document(file.filename or "", file.file, replace)
 
     @api.delete(
         "/documents/{doc_id:path}",
@@ -627,11 +638,7 @@ def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
         (uploads get the loaders' limit, only while an admin key is set), and send the
         security headers with every response."""
         length = request.headers.get("content-length", "")
-        upload = (
-            request.method == "POST"
-            and request.url.path in UPLOAD_PATHS
-            and bool(os.environ.get(API_KEY_ENV))
-        )
+        upload = request.method == "POST" and request.url.path in UPLOAD_PATHS and _admin_enabled()
         most = MAX_UPLOAD_BODY_BYTES if upload else MAX_BODY_BYTES
         if length.isdigit() and int(length) > most:
             response = JSONResponse(

@@ -109,8 +109,7 @@ def question_instances(
         asked.append((False, True, swapped, val.pipeline.retriever.run(swapped, depth)))
     out = []
     for answerable, missed, text, chosen in asked:
-        documents = val.pipeline.documents(h.passage.doc_id for h in chosen)  # type: ignore[misc]
-        candidates = read_candidates(reader, text, chosen, documents)
+        candidates = read_candidates(reader, text, chosen, val.pipeline.documents)  # type: ignore[arg-type]
         labels = [
             int(answerable and max(char_f1(c.text, g) for g in question.answers) >= CORRECT_F1)
             for c in candidates

@@ -20,11 +20,10 @@ def test_a_year_the_document_never_names_is_flagged(seed_pipeline) -> None:
 
     reader = shared_reader(str(seed_pipeline.settings.model_cache_dir))
     hits = seed_pipeline.search("인천시가 2023년 일자리대상에서 받은 상은?", k=3)
-    documents = document_texts(seed_pipeline.index, [h.passage.doc_id for h in hits])
     flags = {}
     for year in ("2023", "2031"):
         question = f"인천시가 {year}년 일자리대상에서 받은 상은?"
-        for c in read_candidates(reader, question, hits, documents):
+        for c in read_candidates(reader, question, hits, seed_pipeline.documents):
             flags[year, c.hit.passage.doc_id] = c.features[MISSING]
             assert c.text == c.hit.passage.text[c.start - c.hit.passage.start :][: len(c.text)]
     assert all(v == 1.0 for (year, _), v in flags.items() if year == "2031")

@@ -13,28 +13,13 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from rag.ingest.loaders import decode_bytes  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
-from rag.serve.api import create_app  # noqa: E402
+from rag.serve.api import HitOut, SourceOut, create_app  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 ANSWERABLE = "부산시가 확보한 사업비는 얼마야?"
 UNANSWERABLE = "화성에 사는 사람은 몇 명이야?"
 CONTRACT = {"question", "answer", "abstained", "confidence", "sources", "timings_ms"}
-SOURCE_KEYS = {
-    "doc_id",
-    "title",
-    "outlet",
-    "date",
-    "passage_id",
-    "quote",
-    "start",
-    "end",
-    "answer_start",
-    "answer_end",
-    "score",
-    "page",
-    "also_in",
-}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +46,7 @@ def _ask(client: TestClient, question: str, history: list[str] | None = None) ->
 
 
 @pytest.mark.parametrize("question", [ANSWERABLE, UNANSWERABLE, "인천시는 무슨 상을 받았어?"])
-def test_ask_contract(client: TestClient, question: str) -> None:
+def test_ask_contract(client: TestClient, question: str, source_keys) -> None:
     result = _ask(client, question)
     assert set(result) >= CONTRACT
     assert result["question"] == question
@@ -71,7 +56,7 @@ def test_ask_contract(client: TestClient, question: str) -> None:
     assert set(result["timings_ms"]) >= {"retrieve", "answer", "total"}
     assert all(isinstance(v, float | int) for v in result["timings_ms"].values())
     for source in result["sources"]:
-        assert set(source) == SOURCE_KEYS
+        assert set(source) == source_keys
         original = decode_bytes((SEEDS / source["doc_id"]).read_bytes())[0]
         assert original[source["start"] : source["end"]] == source["quote"]
         if source["answer_start"] is not None:
@@ -90,24 +75,14 @@ def test_follow_up_uses_history(client: TestClient) -> None:
     assert followed["resolved_question"] == "의정부시가 확보한 사업비는 얼마야?"
 
 
-def test_search(client: TestClient) -> None:
+def test_search(client: TestClient, hit_keys) -> None:
     response = client.get("/api/search", params={"q": ANSWERABLE, "k": 3})
     assert response.status_code == 200
     body = response.json()
     assert body["question"] == ANSWERABLE
     assert 1 <= len(body["results"]) <= 3
     hit = body["results"][0]
-    assert set(hit) == {
-        "doc_id",
-        "passage_id",
-        "title",
-        "text",
-        "start",
-        "end",
-        "score",
-        "page",
-        "also_in",
-    }
+    assert set(hit) == hit_keys
     original = decode_bytes((SEEDS / hit["doc_id"]).read_bytes())[0]
     assert hit["end"] > hit["start"] and len(original) >= hit["end"]
 
@@ -218,3 +193,8 @@ def test_security_headers_on_page_and_api(client: TestClient, path: str) -> None
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_the_api_models_carry_the_contract_keys(source_keys, hit_keys) -> None:
+    assert set(SourceOut.model_fields) == source_keys
+    assert set(HitOut.model_fields) == hit_keys
