@@ -1,9 +1,14 @@
 """Load test of a running ``rag serve``: N ``POST /api/ask`` requests at concurrency C,
 questions cycled from eval/questions.jsonl; prints throughput, latency percentiles and
-errors. It starts nothing itself and only talks to loopback addresses; the request count,
-concurrency and total time are bounded so it always stops by itself.
+errors, and how fast ``/api/health`` answered meanwhile (probed every 0.25 s). With
+``--reindex-midway`` a full rebuild (``POST /api/reindex?rebuild=true``, key from
+``RAG_API_KEY``) starts when half the requests have been sent, and the summary says
+whether the server switched to the new index version. It starts nothing itself and only
+talks to loopback addresses; the request count, concurrency and total time are bounded so
+it always stops by itself.
 
     python eval/loadtest.py --url http://127.0.0.1:7860 -n 200 -c 16
+    RAG_API_KEY=... python eval/loadtest.py --url http://127.0.0.1:7860 --reindex-midway
 """
 
 import argparse
@@ -11,6 +16,7 @@ import asyncio
 import ipaddress
 import json
 import math
+import os
 import socket
 import sys
 import time
@@ -26,11 +32,17 @@ MAX_REQUESTS = 10_000
 MAX_CONCURRENCY = 128
 
 
+HEALTH_EVERY_S = 0.25
+
+
 @dataclass
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     abstained: int = 0
+    health_ms: list[float] = field(default_factory=list)
+    #: The reindex started midway: its status, seconds, and the versions seen.
+    reindex: dict[str, object] = field(default_factory=dict)
 
 
 def loopback_base_url(url: str) -> str:
@@ -67,14 +79,24 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run(
-    base: str, questions: list[str], n: int, concurrency: int, timeout: float, max_seconds: float
+    base: str,
+    questions: list[str],
+    n: int,
+    concurrency: int,
+    timeout: float,
+    max_seconds: float,
+    reindex_key: str | None = None,
 ) -> tuple[Results, float]:
     results = Results()
     deadline = time.monotonic() + max_seconds
     counter = iter(range(n))
+    halfway = asyncio.Event()
+    done = asyncio.Event()
 
     async def worker(client: httpx.AsyncClient) -> None:
         for i in counter:
+            if i >= n // 2:
+                halfway.set()
             if time.monotonic() > deadline:
                 results.errors["stopped: --max-seconds reached"] += 1
                 continue
@@ -92,12 +114,52 @@ async def run(
             results.latencies_ms.append((time.perf_counter() - started) * 1000)
             results.abstained += bool(response.json().get("abstained"))
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async def probe_health(client: httpx.AsyncClient) -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            try:
+                response = await client.get(f"{base}/api/health")
+                if response.status_code == 200:
+                    results.health_ms.append((time.perf_counter() - started) * 1000)
+                else:
+                    results.errors[f"health HTTP {response.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                results.errors[f"health {type(exc).__name__}"] += 1
+            await asyncio.sleep(HEALTH_EVERY_S)
+
+    async def reindex(client: httpx.AsyncClient, key: str) -> None:
+        before = (await client.get(f"{base}/api/health")).json().get("index_version")
+        await halfway.wait()
+        started = time.perf_counter()
+        response = await client.post(
+            f"{base}/api/reindex", params={"rebuild": "true"}, headers={"X-API-Key": key}
+        )
+        seconds = round(time.perf_counter() - started, 2)
+        after = (await client.get(f"{base}/api/health")).json().get("index_version")
+        rebuilt = response.json().get("index_version") if response.status_code == 200 else None
+        results.reindex = {
+            "status": response.status_code,
+            "seconds": seconds,
+            "version_before": before,
+            "version_after": after,
+            "switched": rebuilt is not None and after == rebuilt != before,
+        }
+        if not results.reindex["switched"]:
+            results.errors["reindex did not switch the index"] += 1
+
+    limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency)
     # trust_env=False: a proxy from the environment must never see loopback traffic.
     async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
         started = time.perf_counter()
+        extra = [probe_health(client)]
+        if reindex_key:
+            extra.append(reindex(client, reindex_key))
+        background = [asyncio.create_task(task) for task in extra]
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        return results, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        done.set()
+        await asyncio.gather(*background)
+        return results, elapsed
 
 
 def report(results: Results, elapsed: float, n: int, concurrency: int) -> dict[str, object]:
@@ -116,6 +178,15 @@ def report(results: Results, elapsed: float, n: int, concurrency: int) -> dict[s
         lat = results.latencies_ms
         summary |= {f"p{p}_ms": round(percentile(lat, p), 1) for p in (50, 95, 99)}
         summary |= {"mean_ms": round(sum(lat) / ok, 1), "max_ms": round(max(lat), 1)}
+    if results.health_ms:
+        health = results.health_ms
+        summary |= {
+            "health_probes": len(health),
+            "health_p99_ms": round(percentile(health, 99), 1),
+            "health_max_ms": round(max(health), 1),
+        }
+    if results.reindex:
+        summary["reindex"] = results.reindex
     return summary
 
 
@@ -132,8 +203,16 @@ def main(argv: list[str] | None = None) -> int:
         default=600.0,
         help="stop sending after this long; the rest count as errors",
     )
+    parser.add_argument(
+        "--reindex-midway",
+        action="store_true",
+        help="start a full rebuild halfway through (needs RAG_API_KEY, the server's key)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
+    key = os.environ.get("RAG_API_KEY")
+    if args.reindex_midway and not key:
+        parser.error("--reindex-midway needs RAG_API_KEY set to the server's admin key")
     if not 1 <= args.requests <= MAX_REQUESTS:
         parser.error(f"--requests must be within 1..{MAX_REQUESTS}")
     if not 1 <= args.concurrency <= MAX_CONCURRENCY:
@@ -145,7 +224,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     results, elapsed = asyncio.run(
-        run(base, questions, args.requests, args.concurrency, args.timeout, args.max_seconds)
+        run(
+            base,
+            questions,
+            args.requests,
+            args.concurrency,
+            args.timeout,
+            args.max_seconds,
+            key if args.reindex_midway else None,
+        )
     )
     summary = report(results, elapsed, args.requests, args.concurrency)
     if args.json:
@@ -159,6 +246,17 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"latency ms: p50 {summary['p50_ms']}  p95 {summary['p95_ms']}  "
                 f"p99 {summary['p99_ms']}  mean {summary['mean_ms']}  max {summary['max_ms']}"
+            )
+        if results.health_ms:
+            print(
+                f"/api/health meanwhile: {summary['health_probes']} probes, "
+                f"p99 {summary['health_p99_ms']} ms, max {summary['health_max_ms']} ms"
+            )
+        if results.reindex:
+            r = results.reindex
+            print(
+                f"reindex midway: HTTP {r['status']} in {r['seconds']} s, "
+                f"{r['version_before']} -> {r['version_after']} (switched: {r['switched']})"
             )
         print(f"errors: {summary['errors']} {summary['error_kinds'] or ''}".rstrip())
         print(f"abstained answers: {summary['abstained']}")

@@ -143,6 +143,34 @@ class Pipeline:
             answers.append(answer)
         return answers
 
+    @property
+    def rules(self) -> ExtractiveAnswerer:
+        """The rule extractor, which every reader keeps (for bylines, or to fall back)."""
+        return self.answerer.rules if isinstance(self.answerer, ReaderAnswerer) else self.answerer
+
+    def over(self, index: PassageStore, update: UpdateReport) -> "Pipeline":
+        """The same model and settings over an updated ``index``: what a server swaps in
+        after an update. Sentences of documents whose checksum did not change keep their
+        vectors."""
+        unchanged = {
+            doc_id
+            for doc_id, info in index.documents.items()
+            if (old := self.index.documents.get(doc_id)) is not None
+            and old.checksum == info.checksum
+        }
+        rules = ExtractiveAnswerer(index, self.embedder)
+        rules.carry_over(self.rules, unchanged)
+        documents = partial(document_texts, index)
+        return Pipeline(
+            self.settings,
+            self.embedder,
+            index,
+            HybridRetriever(index, self.embedder, self.settings),
+            update,
+            make_answerer(self.settings, index, self.embedder, documents, rules),
+            documents,
+        )
+
     def with_settings(self, **overrides: object) -> "Pipeline":
         """The same model and index under other query-time settings (mode, fusion
         weights, depth); settings that change the index need their own index instead."""
@@ -152,11 +180,10 @@ class Pipeline:
                 f"settings {sorted(overrides)} change the index; evaluate them with "
                 "--index-dir pointing at an index built with them"
             )
-        rules = self.answerer.rules if isinstance(self.answerer, ReaderAnswerer) else self.answerer
         answerer = (
             self.answerer  # shares its cache of sentence vectors
             if settings.reader == self.settings.reader
-            else make_answerer(settings, self.index, self.embedder, self.documents, rules)
+            else make_answerer(settings, self.index, self.embedder, self.documents, self.rules)
         )
         return Pipeline(
             settings,

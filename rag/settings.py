@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     )
 
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
+    allowed_hosts: str = Field(
+        "",
+        description="Host names the server answers besides loopback and the address it "
+        "listens on, comma-separated (a guard against DNS rebinding); '*' accepts any, "
+        "'*.example.com' sub-domains. Other Host headers get a 400.",
+    )
 
     # Columns of JSONL/CSV exports (one article a row): comma-separated names, the first
     # present in a row wins; matched ignoring case and surrounding spaces.

@@ -1,9 +1,24 @@
 """Shared fixtures: the real model and a real index of the seed articles, built once."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+#: Fuzz tests are reproducible in CI: the same examples every run, no example database
+#: written into the repository, no per-example deadline (a first question embeds its
+#: passages). Each test sets its own budget (``max_examples``), sized for 2 cores.
+settings.register_profile(
+    "repo",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("repo")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -12,6 +27,15 @@ for _name in [n for n in os.environ if n.startswith("RAG_")]:
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def testclient_host() -> Iterator[None]:
+    """FastAPI's TestClient sends ``Host: testserver``: the apps the tests build answer it
+    too (a real server answers loopback names, the address it binds and RAG_ALLOWED_HOSTS)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RAG_ALLOWED_HOSTS", "testserver")
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ or a user is escaped before it goes into HTML.
 import html
 import logging
 from collections.abc import Callable
-from functools import partial
-from typing import Any, Protocol
+from functools import partial, wraps
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import gradio as gr
 
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 NOT_FOUND = "문서에서 답을 찾을 수 없습니다"
 INTERNAL_ERROR = "답변 중 오류가 발생했습니다. 다시 시도해 주세요 (internal error)"
+PAGE_ERROR = "오류가 발생했습니다. 페이지를 새로 고쳐 주세요 (internal error; reload the page)"
 TITLE = "기사 문답 · 한국어 뉴스 기사에서 답 찾기"
 EXAMPLES = [
     "인천시는 일자리대상에서 무슨 상을 받았어?",
@@ -171,6 +172,32 @@ def respond(
     return "", [*messages, {"role": "assistant", "content": reply}], asked
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def shown_to_users(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` as an event handler whose errors reach the page's toast as ``gr.Error``s,
+    the only ones Gradio shows (the page is mounted with ``show_error=False``): a
+    ``ValueError``'s message, meant for the user, as it is; for anything else a generic
+    message, the details going to the server log only."""
+
+    @wraps(fn)
+    def handler(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except ValueError as exc:
+            # A gr.Error's message is rendered as HTML.
+            raise gr.Error(html.escape(str(exc)), print_exception=False) from None
+        except Exception:
+            log.exception("page handler %s failed", getattr(fn, "__name__", fn))
+            raise gr.Error(PAGE_ERROR, print_exception=False) from None
+
+    return handler
+
+
 def document_rows(documents: list[dict[str, Any]]) -> list[list[str]]:
     """The documents tab's table, newest first (undated last)."""
     ordered = sorted(documents, key=lambda d: (d.get("date") or "", d["doc_id"]), reverse=True)
@@ -227,6 +254,7 @@ def build_ui(
     re-index shows without a restart); ``admin``, when given and enabled, adds the
     documents tab's add and delete controls, which need the key typed in the page."""
 
+    @shown_to_users
     def turn(
         question: str,
         messages: Messages,
@@ -306,7 +334,9 @@ def build_ui(
                 with gr.Row():
                     doc_id = gr.Textbox(label="지울 문서 ID", elem_id="delete-id", scale=3)
                     remove = gr.Button("삭제하기", variant="stop", elem_id="delete", scale=1)
-                status = gr.HTML(elem_id="manage-status")
+                # Markdown shows the outcome's one-line HTML; gr.HTML would need the page's
+                # CSP to allow eval ('unsafe-eval'), which renders its template with it.
+                status = gr.Markdown(elem_id="manage-status")
 
         inputs = [box, chatbot, asked, outlets, since, until]
         box.submit(turn, inputs, [box, chatbot, asked])
@@ -314,13 +344,19 @@ def build_ui(
         reset.click(clear, None, [box, chatbot, asked])
         if documents is not None:
 
+            @shown_to_users
             def load() -> tuple[Any, list[list[str]]]:
                 listed = documents()
                 return gr.update(choices=outlet_choices(listed)), document_rows(listed)
 
             demo.load(load, None, [outlets, table])
         if admin is not None:
-            demo.load(lambda: gr.update(visible=admin.enabled()), None, [manage])
+
+            @shown_to_users
+            def show_controls() -> Any:
+                return gr.update(visible=admin.enabled())
+
+            demo.load(show_controls, None, [manage])
             added = add.click(partial(upload_document, admin), [key, upload, replace], [status])
             removed = remove.click(partial(delete_document, admin), [key, doc_id], [status])
             if documents is not None:

@@ -250,6 +250,16 @@ class ExtractiveAnswerer:
                 self._vectors[(q.doc_id, q.start, q.end)] = v
         return np.stack([self._vectors[(q.doc_id, q.start, q.end)] for q in quotes])
 
+    def carry_over(self, previous: "ExtractiveAnswerer", documents: set[str]) -> None:
+        """Keep ``previous``'s sentence vectors and terms for ``documents`` (the ones an
+        index update left unchanged), so the updated index answers as fast as the old one
+        without embedding every sentence again. Term counts change with the corpus and
+        are not kept."""
+        self._vectors |= {k: v for k, v in previous._vectors.copy().items() if k[0] in documents}
+        self._term_cache |= {
+            k: v for k, v in previous._term_cache.copy().items() if k[0] in documents
+        }
+
     def warm(self, passages: Iterable[Passage]) -> None:
         """Embed the sentences of ``passages`` ahead of questions, in large batches: the
         first question about a passage then pays no embedding time."""

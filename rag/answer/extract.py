@@ -269,7 +269,7 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
             text,
         )
         for i, (candidate, text, terms) in enumerate(
-            zip(candidates, texts, content_terms_batch(texts), strict=True)
+            zip(candidates, texts, map(_span_terms, texts), strict=True)
         )
         # never answer with the question's own words
         if not _repeats(terms, q) and re.sub(r"\s+", "", text) not in asked
@@ -317,6 +317,8 @@ def _parse_question(question: str) -> _Question:
 
 
 def _predicates(tokens: Sequence[Token]) -> Iterator[str]:
+    if not tokens:  # a question Kiwi reads no token in (" " with a given question type)
+        return
     for token, following in zip(tokens, [*tokens[1:], None], strict=True):
         if token.tag in ("VV", "VA") and token.form + "다" not in _NON_ANCHOR_TERMS:
             yield token.form + "다"
@@ -355,6 +357,14 @@ def _wanted_grain(question: str) -> str:
 
 
 # --- sentence analysis -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def _span_terms(text: str) -> tuple[str, ...]:
+    """Content terms of a candidate span; the same few words ("8500만원") come up as
+    candidates for question after question, and Kiwi's batch call costs more than one
+    call per word for so few."""
+    return tuple(content_terms(text))
 
 
 @lru_cache(maxsize=1024)
@@ -434,6 +444,7 @@ def _clean(sentence: str, candidate: _Candidate) -> _Candidate | None:
     return _Candidate(start, end, candidate.fit)
 
 
+@lru_cache(maxsize=65536)  # called for every word pair of every scored sentence
 def _strip_region(term: str) -> str:
     """Drop a region suffix ("인천광역시", "인천시" → "인천") so the forms still match."""
     for suffix in _REGION_SUFFIXES:
@@ -442,6 +453,7 @@ def _strip_region(term: str) -> str:
     return term
 
 
+@lru_cache(maxsize=65536)
 def _same_term(a: str, b: str) -> bool:
     """Loose match for locating question words: "사업" ~ "사업비", "2018" ~ "18"."""
     if a == b:

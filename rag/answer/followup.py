@@ -1,9 +1,15 @@
 """Follow-up questions in a chat: "그럼 부산은?" after "인천시는 얼마를 받았어?" means
 "부산은 얼마를 받았어?". Retrieval only sees one question, so an elliptical follow-up is
 rewritten into a full one by carrying the previous question's frame over and swapping its
-topic entity for the new one. Anything that is a question of its own passes through."""
+topic entity for the new one. Anything that is a question of its own passes through, and so
+does anything in doubt: a wrong rewrite sends retrieval after a question nobody asked, while
+an unrewritten follow-up still carries its own words. A turn counts as a follow-up only when
+it is one entity (with a particle, or after an opener like "그럼"); one that names its topic
+together with what it asks about ("목포시 케이블카 예산은?") stands on its own."""
 
 import re
+
+from kiwipiepy import Token
 
 from rag.ingest.korean import get_kiwi
 
@@ -67,9 +73,31 @@ def _particle(kind: str, entity: str) -> str:
     return "가" if batchim is False else "이"
 
 
+def _names_one_entity(run: list[Token]) -> bool:
+    """Whether a noun run is one entity that can stand in for the previous topic ("부산",
+    "2023년 인천시", "고용 노동부"), not a topic plus what is asked about ("부산시 사업비",
+    "목포시 케이블카 예산"): the frame swap only ever replaces an entity, so anything else
+    would come out as nonsense ("…예산은 언제까지 케이블카를 개통해?")."""
+    while len(run) > 1 and run[-1].tag == "XSN":
+        run = run[:-1]
+    head = run[-1]
+    year = head.tag in ("NNB", "NR") and len(run) > 1 and run[-2].tag == "SN"
+    place = head.tag == "NNG" and _PLACE_NOUN.fullmatch(head.form) is not None
+    if not (head.tag in ("NNP", "SL", "SH", "SN") or year or place):
+        return False  # "예산은?", "케이블카 예산은?": an attribute, not a topic
+    named = False
+    for t in run:
+        if t.tag in ("NNP", "SL", "SH"):
+            named = True
+        elif t.tag == "NNG" and named:
+            return False  # a common noun after a name: "부산시 사업비", "경기도 교육청"
+    return True
+
+
 def _new_entity(question: str) -> tuple[str, str] | None:
     """The entity and particle of an elliptical follow-up ("그럼 부산은?" → ("부산", "은")),
-    or None when the turn is a full question (it has a predicate or question word)."""
+    or None when the turn is a full question (it has a predicate or question word, or names
+    more than one entity's worth of nouns) or might be one: when in doubt it stays as is."""
     tokens = get_kiwi().tokenize(question)
     opened = False
     while tokens and (tokens[0].form in _CONNECTIVES or tokens[0].tag in ("MAJ", "SP")):
@@ -92,6 +120,8 @@ def _new_entity(question: str) -> tuple[str, str] | None:
     first, last = nouns[0], nouns[-1]
     if any(t.tag not in _NOUN_TAGS for t in tokens[first : last + 1]):
         return None  # more than one noun phrase: not a bare "X는?"
+    if not _names_one_entity(tokens[first : last + 1]):
+        return None
     after = tokens[last + 1] if last + 1 < len(tokens) else None
     particle = after.form if after is not None and after.form in _TOPIC_PARTICLES else ""
     if not (opened or particle in ("은", "는", "도", "ᆫ") or predicates):
@@ -130,8 +160,15 @@ def _topic_span(question: str, entity: str) -> tuple[int, int, str] | None:
             head = 0
         if head is None:
             continue
+        tail = head
+        while tail + 1 < len(span) and span[tail + 1].tag in ("NNP", "SL", "SH", "XSN"):
+            tail += 1
         start = span[head].start
-        end = span[-1].start + span[-1].len
+        end = span[tail].start + span[tail].len
+        if tail < len(span) - 1:
+            # "인천시 일자리 예산은": the name alone is the topic; the attribute stays.
+            candidates.append((1, start, end, ""))
+            continue
         after = tokens[last + 1] if last + 1 < len(tokens) else None
         marked = after is not None and after.form in _TOPIC_PARTICLES and after.tag.startswith("J")
         if marked:

@@ -220,6 +220,8 @@ class ExtractiveReader:
 
 def windows_for(tokenizer: object, q_ids: list[int], contexts: list[str]) -> list[Window]:
     """``<s> question </s></s> passage-part </s>`` windows covering every passage."""
+    if not contexts:  # a filter that matches no article: the tokenizer fails on no texts
+        return []
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id  # type: ignore[attr-defined]
     room = MAX_LENGTH - len(q_ids) - 4
     out = []

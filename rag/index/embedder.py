@@ -2,10 +2,12 @@
 sentence-transformers model the settings name."""
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from rag.settings import BUNDLED_MODEL, Settings, in_bf16
 
@@ -23,7 +25,11 @@ _QUERY_CACHE_SIZE = 4096
 
 
 class Embedder:
-    """Normalised embeddings, so inner product is cosine similarity."""
+    """Normalised embeddings, so inner product is cosine similarity.
+
+    Shared by answering and index updates, which may run in different threads: one
+    forward pass (one batch) at a time holds the model, so a question waits for at most
+    one batch of an update, never for the whole update."""
 
     def __init__(self, settings: Settings, show_progress: bool = True) -> None:
         from sentence_transformers import SentenceTransformer
@@ -37,40 +43,45 @@ class Embedder:
         self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._query_cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
         #: Off while timing retrieval, so a measured latency includes embedding the question.
         self.cache_queries = True
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            vectors = self.model.encode(
-                texts,
-                prompt=prompt or None,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=show_progress,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Longest texts first, so each batch pads little (sentence-transformers' order),
+        one batch per hold of the lock."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batches = range(0, len(order), self.batch_size)
+        for start in tqdm(batches, desc="embedding", unit="batch", disable=not show_progress):
+            rows = order[start : start + self.batch_size]
+            with self._lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                vectors[rows] = self.model.encode(
+                    [texts[i] for i in rows],
+                    prompt=prompt or None,
+                    batch_size=len(rows),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        return vectors
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Questions repeat (evaluation runs, popular questions), so vectors are cached."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        cache = self._query_cache if self.cache_queries else {}
-        found = {t: cache[t] for t in texts if t in cache}
+        if not self.cache_queries:
+            return self._encode(texts, self.query_prompt, show_progress=False)
+        with self._cache_lock:
+            found = {t: self._query_cache[t] for t in texts if t in self._query_cache}
         missing = list(dict.fromkeys(t for t in texts if t not in found))
-        if missing:
-            vectors = self._encode(missing, self.query_prompt, show_progress=False)
-            found.update(zip(missing, vectors, strict=True))
+        vectors = self._encode(missing, self.query_prompt, show_progress=False)
+        found.update(zip(missing, vectors, strict=True))
+        with self._cache_lock:
             for text, vector in zip(missing, vectors, strict=True):
-                if not self.cache_queries:
-                    break
                 if len(self._query_cache) >= _QUERY_CACHE_SIZE:
                     self._query_cache.pop(next(iter(self._query_cache)))
                 self._query_cache[text] = vector
-        return np.stack([found[t] for t in texts])
+        return np.stack([found[t] for t in texts]) if texts else vectors
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, show_progress)

@@ -159,8 +159,11 @@ def _write(
     docs: Iterable[CleanDocument],
 ) -> Path:
     """Write a complete new version folder (texts included: offsets refer to them, not
-    always to the files), then switch ``CURRENT`` to it atomically."""
+    always to the files), then switch ``CURRENT`` to it atomically. The version it
+    replaces is kept until the next write: a reader still answering from it (a server
+    swapping in the new version) can finish reading its texts."""
     root.mkdir(parents=True, exist_ok=True)
+    replaced = _live_version(root)
     version = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = root / f".{version}.tmp"
     tmp.mkdir()
@@ -180,9 +183,18 @@ def _write(
         shutil.rmtree(root / _CURRENT)
     os.replace(pointer, root / _CURRENT)
     for old in root.iterdir():  # earlier versions and leftovers of crashed builds
-        if old.name not in (version, _CURRENT, _LOCK):
+        if old.name not in (version, replaced, _CURRENT, _LOCK):
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
     return root / version
+
+
+def _live_version(root: Path) -> str | None:
+    """The version folder ``CURRENT`` names, if it is a readable pointer to one."""
+    pointer = root / _CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(errors="replace").strip()
+    return name if name.startswith("v-") and (root / name).is_dir() else None
 
 
 def load_index(root: Path, settings: Settings | None = None) -> CorpusIndex:
@@ -374,8 +386,7 @@ def refresh_index(
 
 def _latest(root: Path, settings: Settings, previous: CorpusIndex) -> CorpusIndex:
     """``previous``, or the version another writer switched ``CURRENT`` to meanwhile."""
-    pointer = root / _CURRENT
-    if pointer.is_file() and pointer.read_text(errors="replace").strip() != previous.path.name:
+    if _live_version(root) not in (None, previous.path.name):
         try:
             return load_index(root, settings)
         except IndexNotReady:

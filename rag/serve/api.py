@@ -1,8 +1,10 @@
 """One process serves the chat page at ``/`` and the JSON API under ``/api``.
 
-The pipeline is loaded once and shared. Its model (torch) and Kiwi are not guaranteed
-thread-safe, so every call into it holds one lock; endpoints are plain ``def`` functions,
-which FastAPI runs in its threadpool, so waiting for the lock never blocks the event loop.
+The pipeline is loaded once and shared. Answering holds one lock (the reader and the
+answerers' caches are not made for threads); endpoints that answer are plain ``def``
+functions, which FastAPI runs in its threadpool, so waiting for the lock never blocks the
+event loop, and ``/api/health``, which only reads, runs on the loop and never queues. An
+index update runs beside answering and swaps its pipeline in when done.
 """
 
 import logging
@@ -12,7 +14,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -29,12 +31,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer.followup import resolve_followup
-from rag.answer.retrieval import HybridRetriever
 from rag.index.passage_store import PassageFilter, make_filter
 from rag.index.store import DocumentInfo
 from rag.index.stores import update_store
 from rag.ingest.loaders import LOADERS, Loaded, one_line, size_limit
 from rag.pipeline import InvalidQuestion, Pipeline, validate_question
+from rag.serve import security
+from rag.serve.docs import add_offline_docs
 from rag.settings import Settings
 from ui.app import CSS, build_ui
 
@@ -52,10 +55,10 @@ MAX_BODY_BYTES = 256 * 1024
 #: each suffix's own limit is checked on the file itself.
 MAX_UPLOAD_BODY_BYTES = max(size_limit(s) for s in LOADERS) + 64 * 1024
 UPLOAD_PATHS = ("/api/documents", "/gradio_api/upload")
-#: On every response. The CSP only forbids framing: Gradio's page needs inline scripts.
+#: On every response (the CSP's reasons: ``rag.serve.security``).
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": security.CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -203,7 +206,8 @@ class DocumentChangeOut(BaseModel):
 
 
 class QAService:
-    """The shared pipeline and the lock that serialises every use of it."""
+    """The shared pipeline, the lock that serialises answering, and the one that
+    serialises index updates (which do not stop answering)."""
 
     def __init__(self, pipeline: Pipeline, settings: Settings) -> None:
         self.settings = settings
@@ -316,21 +320,25 @@ class QAService:
 
     def _update(self, rebuild: bool) -> ReindexOut:
         """Update the index and swap in a pipeline over it; the caller holds ``_admin``.
-        Questions wait for the swap instead of seeing half an index: the model and Kiwi
-        the update uses are the answering ones, which are not thread-safe."""
-        with self._lock:
-            old = self._pipeline
-            embedder = old.embedder
-            index, report = update_store(
-                self.settings, lambda texts: embedder.encode_passages(texts), rebuild
-            )
-            self._pipeline = Pipeline(
-                self.settings,
-                embedder,
-                index,
-                HybridRetriever(index, embedder, self.settings),
-                report,
-            )
+        Questions go on being answered from the old index meanwhile (the model is held
+        one batch at a time, Kiwi is safe to share once built) and from the new one once
+        it is swapped in. A Qdrant collection changes in place, so there questions wait
+        for the update instead of seeing half of it."""
+        old = self._pipeline
+        in_place = self.settings.store == "qdrant"
+        with self._lock if in_place else nullcontext():
+            try:
+                index, report = update_store(
+                    self.settings, lambda texts: old.embedder.encode_passages(texts), rebuild
+                )
+            except (FileNotFoundError, ValueError) as exc:  # no corpus folder, no articles
+                raise HTTPException(
+                    409,
+                    f"색인을 갱신할 수 없습니다. 지금의 색인으로 계속 답합니다 (index not "
+                    f"updated; answers go on from the current index): {one_line(exc)}",
+                ) from None
+        # One assignment: an answer under way finishes on the pipeline it started with.
+        self._pipeline = old.over(index, report)
         return ReindexOut(
             status="ok",
             rebuilt=report.rebuilt,
@@ -486,15 +494,17 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def create_api(service: QAService) -> FastAPI:
-    """The JSON API, a sub-application so that its docs and 404s live under ``/api``."""
+    """The JSON API, a sub-application so that its docs and 404s live under ``/api``. Its
+    docs page is served with local files (the product runs offline)."""
     api = FastAPI(
         title="기사 문답 API (Korean news Q&A)",
         description="Extractive answers quoted verbatim from Korean news articles.",
         version="1",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    add_offline_docs(api, "/docs")
 
     @api.exception_handler(InvalidQuestion)
     def invalid_question(_: Request, exc: InvalidQuestion) -> JSONResponse:
@@ -597,7 +607,7 @@ def create_api(service: QAService) -> FastAPI:
         return service.delete_document(doc_id)
 
     @api.get("/health", response_model=HealthOut, summary="Liveness and index facts")
-    def health() -> HealthOut:
+    async def health() -> HealthOut:  # on the event loop: never behind queued questions
         index = service.pipeline.index
         return HealthOut(
             status="ok",
@@ -613,7 +623,10 @@ def create_api(service: QAService) -> FastAPI:
         "/reindex",
         response_model=ReindexOut,
         summary="Re-index the corpus (admin)",
-        responses={403: {"description": "No admin key configured, or a wrong one"}},
+        responses={
+            403: {"description": "No admin key configured, or a wrong one"},
+            409: {"description": "The corpus folder is missing or holds no readable article"},
+        },
     )
     def reindex(
         x_api_key: Annotated[str | None, Header()] = None,
@@ -626,21 +639,31 @@ def create_api(service: QAService) -> FastAPI:
     return api
 
 
-def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
-    """The whole site: the API mounted at ``/api`` and the chat page at ``/``."""
+def create_app(pipeline: Pipeline, settings: Settings, hosts: tuple[str, ...] = ()) -> FastAPI:
+    """The whole site: the API mounted at ``/api`` and the chat page at ``/``. It answers
+    requests for loopback names, ``hosts`` (``serve`` passes the address it listens on)
+    and ``settings.allowed_hosts``."""
     service = QAService(pipeline, settings)
+    allowed = security.allowed_hosts(settings.allowed_hosts, hosts)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/api", create_api(service))
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
-        """Refuse large bodies before reading them (413), on the API and the page alike
-        (uploads get the loaders' limit, only while an admin key is set), and send the
-        security headers with every response."""
+        """Refuse, before reading the body: a foreign Host header (400: DNS rebinding),
+        uploads to the page while no admin key is set (403: nothing there takes a file
+        then), and large bodies (413, on the API and the page alike; uploads get the
+        loaders' limit). Send the security headers with every response."""
+        path, post = request.url.path, request.method == "POST"
+        admin = _admin_enabled()
         length = request.headers.get("content-length", "")
-        upload = request.method == "POST" and request.url.path in UPLOAD_PATHS and _admin_enabled()
+        upload = post and path in UPLOAD_PATHS and admin
         most = MAX_UPLOAD_BODY_BYTES if upload else MAX_BODY_BYTES
-        if length.isdigit() and int(length) > most:
+        if not security.host_allowed(request.headers.get("host"), allowed):
+            response: Response = JSONResponse({"detail": security.BAD_HOST}, status_code=400)
+        elif post and path in security.GRADIO_UPLOAD_PATHS and not admin:
+            response = JSONResponse({"detail": security.UPLOAD_REFUSED}, status_code=403)
+        elif length.isdigit() and int(length) > most:
             response = JSONResponse(
                 {"detail": f"요청이 너무 큽니다 (request body over {most:,} bytes)"},
                 status_code=413,
@@ -679,6 +702,11 @@ def create_app(pipeline: Pipeline, settings: Settings) -> FastAPI:
         footer_links=["gradio"],
         run_history=False,
         ssr_mode=False,
+        # An exception's text can hold internals (object reprs, paths): the page shows
+        # only gr.Error messages, meant for users (ui.app.shown_to_users), never that text.
+        show_error=False,
+        # Also without a Content-Length (chunked), which the guard cannot check up front.
+        max_file_size=MAX_UPLOAD_BODY_BYTES,
     )
 
 
@@ -691,9 +719,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
         print("preparing sentence vectors ...", file=sys.stderr)
         pipeline.answerer.warm(pipeline.index.iter_passages())  # no slow first questions
     pipeline.ask("일자리는 몇 개야?")  # warm the models up: the first question is seconds slower
-    app = create_app(pipeline, settings)
+    app = create_app(pipeline, settings, hosts=(host,))
     print(
         f"chat page: http://{host}:{port}/  API docs: http://{host}:{port}/api/docs",
         file=sys.stderr,
     )
+    if host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        print(
+            "listening on every interface: set RAG_ALLOWED_HOSTS to the names or addresses "
+            "other machines use to reach this one (other Host headers are refused)",
+            file=sys.stderr,
+        )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -2,6 +2,8 @@
 built it, so it is never read with the other."""
 
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +47,34 @@ def test_an_index_is_not_read_with_the_other_precision(tmp_path: Path, seeds_dir
         load_index(index_path(bf16), bf16)
     assert mismatch.value.reason == "mismatch"
     assert load_index(index_path(fp32), fp32).passages
+
+
+def test_batches_come_back_in_the_order_given(embedder) -> None:
+    texts = [p * n for n in (1, 3, 2) for p in PASSAGES]  # lengths out of order
+    vectors = embedder.encode_passages(texts)
+    for text, vector in zip(texts, vectors, strict=True):
+        alone = embedder.encode_passages([text])[0]
+        assert float(vector @ alone) > 0.999
+
+
+def test_a_question_is_embedded_between_batches_of_a_long_embedding(embedder) -> None:
+    """An index update embeds thousands of passages with the model the questions use: a
+    question waits for one batch, not for the update."""
+    texts = [f"{i}번째 문단. " + PASSAGES[i % 2] * 4 for i in range(embedder.batch_size * 12)]
+    started = threading.Event()
+    real_encode = embedder.model.encode
+
+    def encode(*args: object, **kwargs: object) -> np.ndarray:
+        started.set()
+        return real_encode(*args, **kwargs)
+
+    embedder.model.encode = encode
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            long = pool.submit(embedder.encode_passages, texts)
+            assert started.wait(60)
+            embedder.encode_queries(["한 묶음만 기다리는 임베딩 시험 질문"])  # not cached
+            assert not long.done()  # the question did not wait for all twelve batches
+            assert long.result(timeout=300).shape == (len(texts), embedder.dim)
+    finally:
+        del embedder.model.encode

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rag.index.store import IndexNotReady, index_path, load_index, update_index
+from rag.index.texts import read_text
 from rag.settings import Settings
 
 
@@ -177,7 +178,11 @@ def test_damaged_indexes_are_reported_then_repaired(corpus, tmp_path, embedder, 
     assert broken.value.reason == "corrupt" and "rag index --rebuild" in str(broken.value)
     repaired, report = update_index(settings, embedder.encode_passages)
     assert report.rebuilt and load_index(index_path(settings), settings).path == repaired.path
-    assert _versions(settings) == [repaired.path.name]  # no orphan left behind
+    # No orphan: the repaired version, and at most the one it replaced (kept for readers
+    # still using it) until the next write.
+    assert repaired.path.name in _versions(settings) and len(_versions(settings)) <= 2
+    again, _ = update_index(settings, embedder.encode_passages, rebuild=True)
+    assert _versions(settings) == sorted([repaired.path.name, again.path.name])
 
 
 def test_two_corpus_folders_with_one_name_get_their_own_indexes(corpus, tmp_path, embedder):
@@ -213,5 +218,20 @@ def test_two_writers_at_once_take_turns(corpus, tmp_path, embedder):
     for t in threads:
         t.join()
     assert errors == []
-    assert len(_versions(settings)) == 1
+    assert len(_versions(settings)) == 2  # the second writer's, and the first's it replaced
     assert load_index(index_path(settings), settings).dense.ntotal > 0
+
+
+def test_a_reader_of_the_replaced_version_can_still_read_its_texts(corpus, tmp_path, embedder):
+    """A server answering from the old version while an update swaps in a new one reads
+    document texts lazily from the old version's folder: it must outlive the update."""
+    settings = _settings(corpus, tmp_path)
+    old, _ = update_index(settings, embedder.encode_passages)
+    doc_id = next(iter(old.documents))
+    (corpus / doc_id).write_text(
+        "다른 내용으로 바뀐 기사입니다. 예산은 10억 원이다.", encoding="utf-8"
+    )
+    new, report = update_index(settings, embedder.encode_passages)
+    assert report.changed == [doc_id] and new.path != old.path
+    assert read_text(old.path, doc_id) is not None and "10억" not in read_text(old.path, doc_id)
+    assert "10억" in read_text(new.path, doc_id)

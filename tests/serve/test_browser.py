@@ -87,6 +87,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP violations
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     try:
         yield driver
@@ -104,6 +105,19 @@ def _texts(driver: WebDriver, css: str) -> list[str]:
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)]
 
 
+def _console_problems(driver: WebDriver) -> list[str]:
+    """Console errors since the last call: CSP violations and failed loads among them."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def _foreign_loads(driver: WebDriver, origin: str) -> list[str]:
+    """Resources this page fetched from anywhere but its own server."""
+    names = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    return [n for n in names if not n.startswith(origin + "/")]
+
+
 def _submit(driver: WebDriver, question: str) -> None:
     box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
     box.clear()
@@ -112,6 +126,7 @@ def _submit(driver: WebDriver, question: str) -> None:
 
 
 def test_chat_page_answers_with_highlighted_quote(server_url: str, browser: WebDriver) -> None:
+    _console_problems(browser)  # only this page's
     browser.get(server_url + "/")
     _wait(
         browser,
@@ -145,3 +160,50 @@ def test_chat_page_answers_with_highlighted_quote(server_url: str, browser: WebD
         lambda: not browser.find_elements(By.CSS_SELECTOR, ".rag-answer"),
         "the conversation to be cleared",
     )
+    # The whole page works under the Content-Security-Policy, from this server alone.
+    assert _console_problems(browser) == []
+    assert _foreign_loads(browser, server_url) == []
+
+
+def test_api_docs_render_offline_under_the_csp(server_url: str, browser: WebDriver) -> None:
+    """Swagger UI's files are served by the app itself, and its inline start-up script
+    runs under the policy."""
+    _console_problems(browser)
+    browser.get(server_url + "/api/docs")
+    _wait(
+        browser,
+        lambda: browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"),
+        "the API operations",
+    )
+    paths = _texts(browser, ".opblock-summary-path")
+    assert {"/ask", "/search", "/documents", "/health"} <= {p.strip() for p in paths}
+    assert _console_problems(browser) == []
+    assert _foreign_loads(browser, server_url) == []
+
+
+def test_documents_tab_file_control_uploads_with_an_admin_key(
+    server_url: str, browser: WebDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a key set the 문서 tab's file control stores the chosen file through Gradio's
+    upload route (refused while no key is set), and the outcome of the add button shows,
+    under the policy. A wrong key is typed: nothing is added to the seed corpus."""
+    monkeypatch.setenv("RAG_API_KEY", "s3cret")
+    chosen = tmp_path / "haenam.txt"
+    chosen.write_text("해남군 드론 축제에 관람객 3만2천명이 몰렸다.", encoding="utf-8")
+    _console_problems(browser)
+    browser.get(server_url + "/")
+    tab = "//button[@role='tab'][normalize-space()='문서']"
+    _wait(browser, lambda: browser.find_elements(By.XPATH, tab), "the 문서 tab")
+    browser.find_element(By.XPATH, tab).click()
+    _wait(
+        browser,
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"),
+        "the file control",
+    )
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(chosen))
+    _wait(browser, lambda: "haenam" in browser.find_element(By.ID, "upload").text, "the file")
+    browser.find_element(By.CSS_SELECTOR, "#key input").send_keys("wrong")
+    browser.find_element(By.CSS_SELECTOR, "#add").click()
+    _wait(browser, lambda: _texts(browser, "#manage-status .rag-error"), "the refusal")
+    assert "X-API-Key" in _texts(browser, "#manage-status .rag-error")[0]
+    assert _console_problems(browser) == []

@@ -5,7 +5,9 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import shutil  # noqa: E402
+import threading  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from rag.answer.retrieval import HybridRetriever  # noqa: E402
 from rag.index.stores import update_store  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
+from rag.serve import api  # noqa: E402
 from rag.serve.api import PageAdmin, QAService, create_app  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -181,3 +184,50 @@ def test_page_controls_use_the_same_checks(
     assert [d["doc_id"] for d in added["documents"]] == ["page.txt"]
     assert admin.delete(KEY, "page.txt")["update"]["removed"] == ["page.txt"]
     assert not (corpus / "page.txt").exists()
+
+
+def test_questions_are_answered_while_an_upload_is_indexed(
+    client: TestClient, key: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The update runs beside answering: questions get the old index's answers while it
+    runs (they used to wait for all of it), and the new index's once it is swapped in."""
+    indexing, release = threading.Event(), threading.Event()
+
+    def held_update(*args: object, **kwargs: object) -> object:
+        indexing.set()
+        assert release.wait(60), "the test never released the update"
+        return update_store(*args, **kwargs)
+
+    monkeypatch.setattr(api, "update_store", held_update)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        upload = pool.submit(_upload, client, NAME, ARTICLE.encode(), key)
+        assert indexing.wait(60)
+        during = pool.submit(client.post, "/api/ask", json={"question": QUESTION})
+        try:
+            answered = during.result(timeout=60)
+            health = client.get("/api/health")
+        finally:
+            release.set()
+        assert upload.result(timeout=120).status_code == 200
+    assert answered.status_code == 200 and health.status_code == 200
+    assert NAME not in {s["doc_id"] for s in answered.json()["sources"]}
+    after = client.post("/api/ask", json={"question": QUESTION}).json()
+    assert after["sources"][0]["doc_id"] == NAME and "3만2천" in after["answer"]
+    assert client.delete(f"/api/documents/{NAME}", headers=key).status_code == 200
+
+
+@pytest.mark.parametrize("corpus_state", ["missing", "empty"])
+def test_a_reindex_without_articles_is_a_clear_409_and_keeps_the_index(
+    pipeline: Pipeline, tmp_path: Path, key: dict[str, str], corpus_state: str
+) -> None:
+    folder = tmp_path / "news"
+    if corpus_state == "empty":
+        folder.mkdir()
+    settings = pipeline.settings.model_copy(update={"corpus_dir": folder})
+    with TestClient(create_app(pipeline, settings)) as client:
+        response = client.post("/api/reindex", headers=key)
+        assert response.status_code == 409
+        assert "index not updated" in response.json()["detail"]
+        assert str(folder) in response.json()["detail"]
+        still = client.post("/api/ask", json={"question": "인천시는 무슨 상을 받았어?"})
+        assert still.status_code == 200 and still.json()["sources"]
