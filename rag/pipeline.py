@@ -150,16 +150,11 @@ class Pipeline:
 
     def over(self, index: PassageStore, update: UpdateReport) -> "Pipeline":
         """The same model and settings over an updated ``index``: what a server swaps in
-        after an update. Sentences of documents whose checksum did not change keep their
-        vectors."""
-        unchanged = {
-            doc_id
-            for doc_id, info in index.documents.items()
-            if (old := self.index.documents.get(doc_id)) is not None
-            and old.checksum == info.checksum
-        }
+        after an update. Sentences of documents the update did not add or change keep
+        their vectors (taken from ``update``: a Qdrant store is updated in place, so its
+        old and new documents cannot be compared)."""
         rules = ExtractiveAnswerer(index, self.embedder)
-        rules.carry_over(self.rules, unchanged)
+        rules.carry_over(self.rules, set(index.documents) - {*update.added, *update.changed})
         documents = partial(document_texts, index)
         return Pipeline(
             self.settings,

@@ -54,14 +54,9 @@ MAX_BODY_BYTES = 256 * 1024
 #: set) may be as large as the largest file the loaders read, plus the multipart framing;
 #: each suffix's own limit is checked on the file itself.
 MAX_UPLOAD_BODY_BYTES = max(size_limit(s) for s in LOADERS) + 64 * 1024
-UPLOAD_PATHS = ("/api/documents", "/gradio_api/upload")
-#: On every response (the CSP's reasons: ``rag.serve.security``).
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": security.CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+UPLOAD_PATHS = ("/api/documents", *security.GRADIO_UPLOAD_PATHS)
+#: The admin routes' refusal, as their docs list it.
+ADMIN_REFUSED = {403: {"description": "No admin key configured, or a wrong one"}}
 API_KEY_ENV = "RAG_API_KEY"
 
 
@@ -573,7 +568,7 @@ def create_api(service: QAService) -> FastAPI:
         summary="Add a document file (admin)",
         responses={
             400: {"description": "Not a plain file name"},
-            403: {"description": "No admin key configured, or a wrong one"},
+            **ADMIN_REFUSED,
             409: {"description": "A file of that name exists and replace is not set"},
             413: {"description": "Over the size limit of its format"},
             415: {"description": "Unsupported format"},
@@ -595,7 +590,7 @@ def create_api(service: QAService) -> FastAPI:
         summary="Delete a document file (admin)",
         responses={
             400: {"description": "A row of a JSONL/CSV export: delete its file instead"},
-            403: {"description": "No admin key configured, or a wrong one"},
+            **ADMIN_REFUSED,
             404: {"description": "No such document"},
         },
     )
@@ -624,7 +619,7 @@ def create_api(service: QAService) -> FastAPI:
         response_model=ReindexOut,
         summary="Re-index the corpus (admin)",
         responses={
-            403: {"description": "No admin key configured, or a wrong one"},
+            **ADMIN_REFUSED,
             409: {"description": "The corpus folder is missing or holds no readable article"},
         },
     )
@@ -670,7 +665,7 @@ def create_app(pipeline: Pipeline, settings: Settings, hosts: tuple[str, ...] = 
             )
         else:
             response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(security.HEADERS)
         return response
 
     @app.get("/api", include_in_schema=False)

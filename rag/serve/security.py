@@ -33,6 +33,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+#: Sent with every response, page and API alike.
+HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
 #: Gradio's routes that store a request's files on the server. The page has a file control
 #: only in the 문서 tab, shown while an admin key is set (screen recordings: never).
 GRADIO_UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/process_recording")

@@ -95,6 +95,8 @@ def test_upload_answers_from_it_then_delete_removes_it(
     replaced = _upload(client, NAME, changed.encode(), key, replace=True)
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["update"]["changed"] == [NAME]
+    answer = client.post("/api/ask", json={"question": QUESTION}).json()
+    assert "4만명" in answer["answer"]  # the changed article, not what was cached of it
 
     deleted = client.delete(f"/api/documents/{NAME}", headers=key)
     assert deleted.status_code == 200, deleted.text
