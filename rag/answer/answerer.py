@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.extract import QuestionType, Span, classify_question, extract_span
+from rag.answer.boundaries import widen_span
+from rag.answer.extract import (
+    QuestionType,
+    Span,
+    analyse_ahead,
+    classify_question,
+    extract_span,
+)
 from rag.answer.retrieval import Hit
 from rag.index.embedder import Embedder
 from rag.index.passage_store import PassageStore
@@ -261,10 +268,11 @@ class ExtractiveAnswerer:
         }
 
     def warm(self, passages: Iterable[Passage]) -> None:
-        """Embed the sentences of ``passages`` ahead of questions, in large batches: the
-        first question about a passage then pays no embedding time."""
+        """Embed and analyse the sentences of ``passages`` ahead of questions, embeddings in
+        large batches: the first question about a passage then pays neither."""
         quotes = self.quotes([Hit(p, 0.0) for p in passages])
         self._sentence_vectors(quotes)
+        analyse_ahead(q.text for q in quotes)
         fresh = [q for q in quotes if (q.doc_id, q.start, q.end) not in self._term_cache]
         for q, terms in zip(fresh, content_terms_batch(q.text for q in fresh), strict=True):
             self._term_cache[(q.doc_id, q.start, q.end)] = _term_set(terms)
@@ -323,6 +331,9 @@ class ExtractiveAnswerer:
             )
             missing = [e for e in entities if e not in context and e not in s_terms]
             span = extract_span(question, quote.text, qtype)
+            if span is not None:  # grown to the words the question asks for, as the reader's
+                start, end = widen_span(quote.text, span.start, span.end, question, qtype)
+                span = Span(start, end, quote.text[start:end], span.score)
             value = (
                 0.45 * float(np.clip((sim - 0.75) / 0.15, 0.0, 1.0))
                 + 0.40 * lexical

@@ -11,9 +11,10 @@ returned.
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Literal
 
 from kiwipiepy import Token
@@ -121,7 +122,7 @@ _SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우구민류나진지엄"
     "채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육맹모탁국어편용예봉"
 )
-_TITLES = _names(
+TITLES = _names(
     "기자 시장 본부장 도지사 지사 주무관 사무관 과장 국장 실장 팀장 부장 단장 장관 차관 청장 군수 "
     "구청장 의원 위원장 대표 사장 회장 이사장 원장 센터장 교수 총리 대통령 소장 관장 처장 총재 "
     "의장 대변인 감독 작가 시인 선수 장군 총장 판사 검사 변호사 박사 대사 목사 신부 황제 천황 "
@@ -171,7 +172,7 @@ def classify_question(question: str) -> QuestionType:
     noun = _topic_noun(question)
     if not noun:
         return "other"
-    if noun.endswith(_TITLES) or noun in _PERSON_NOUNS:
+    if noun.endswith(TITLES) or noun in _PERSON_NOUNS:
         return "person"
     if noun in _AMOUNT_NOUNS or noun.endswith(("률", "율", "액", "폭")):
         return "amount"
@@ -367,7 +368,18 @@ def _span_terms(text: str) -> tuple[str, ...]:
     return tuple(content_terms(text))
 
 
-@lru_cache(maxsize=1024)
+#: Sentences whose analysis is kept.
+ANALYSED_SENTENCES = 1024
+
+
+def analyse_ahead(sentences: Iterable[str]) -> None:
+    """Analyse sentences before questions come (as many as are kept): the first questions
+    about them then pay no Kiwi time."""
+    for sentence in islice(sentences, ANALYSED_SENTENCES):
+        _analyse(sentence)
+
+
+@lru_cache(maxsize=ANALYSED_SENTENCES)
 def _analyse(sentence: str) -> _Sentence:
     """Tokens, words and quotes of a sentence; cached, as the same retrieved sentences are
     scored against several questions."""
@@ -870,7 +882,7 @@ def _is_name(text: str, word: _Word) -> bool:
     return (
         _HANGUL_NAME_RE.fullmatch(stem) is not None
         and stem[0] in _SURNAMES
-        and not stem.endswith(_TITLES)
+        and not stem.endswith(TITLES)
         and not (len(stem_tokens) == 1 and stem_tokens[0].tag != "NNP")
     )
 
@@ -898,7 +910,7 @@ def _title_after(sent: _Sentence, idx: int) -> tuple[int, str] | None:
         if word.stem_end == word.start:
             return None
         stem = text[word.start : word.stem_end]
-        title = next((t for t in _TITLES if stem.endswith(t)), None)
+        title = next((t for t in TITLES if stem.endswith(t)), None)
         if title is not None:
             return word.stem_end, title
         previous = word
@@ -913,7 +925,7 @@ def _title_before(sent: _Sentence, idx: int) -> bool:
     return (
         before.nominal
         and text[before.end : sent.words[idx].start] == " "
-        and text[before.start : before.stem_end].endswith(_TITLES)
+        and text[before.start : before.stem_end].endswith(TITLES)
     )
 
 

@@ -25,6 +25,7 @@ from rag.answer.answerer import (
     canonical,
     question_entities,
 )
+from rag.answer.boundaries import widen_span
 from rag.answer.extract import QuestionType, classify_question
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
 from rag.answer.retrieval import Hit
@@ -160,7 +161,7 @@ def read_candidates(
     entities = {canonical(e) for e in question_entities(question)}
     # Whole documents are read only when the question names something to look for.
     texts = documents(h.passage.doc_id for h in hits) if entities else {}
-    wants_number = (qtype or classify_question(question)) in _NUMBER_TYPES
+    qtype = qtype or classify_question(question)
     found = []
     for rank, (hit, span) in enumerate(zip(hits, spans, strict=True)):
         if span is None:
@@ -169,27 +170,26 @@ def read_candidates(
         first = span.start + len(raw) - len(raw.lstrip())
         last = without_particles(passage, first, span.end)
         if last > first:
-            found.append((rank, hit, span, passage[first:last], hit.passage.start + first))
-    counts = Counter(normalize_span(text) for _, _, _, text, _ in found)
-    return [
-        Candidate(
-            hit,
+            found.append((rank, hit, span, first, last))
+    # Features weigh the span the reader marked (as selection was fitted); the answer is
+    # that span grown to the words the question asks for.
+    counts = Counter(normalize_span(h.passage.text[f:la]) for _, h, _, f, la in found)
+    out = []
+    for rank, hit, span, first, last in found:
+        passage, core = hit.passage.text, hit.passage.text[first:last]
+        start, end = widen_span(passage, first, last, question, qtype)
+        features = candidate_features(
             span,
-            text,
-            start,
-            start + len(text),
-            candidate_features(
-                span,
-                hit,
-                rank,
-                any(e not in texts[hit.passage.doc_id] for e in entities),
-                wants_number,
-                text,
-                counts[normalize_span(text)] - 1,
-            ),
+            hit,
+            rank,
+            any(e not in texts[hit.passage.doc_id] for e in entities),
+            qtype in _NUMBER_TYPES,
+            core,
+            counts[normalize_span(core)] - 1,
         )
-        for rank, hit, span, text, start in found
-    ]
+        offset = hit.passage.start
+        out.append(Candidate(hit, span, passage[start:end], offset + start, offset + end, features))
+    return out
 
 
 def normalize_span(text: str) -> str:

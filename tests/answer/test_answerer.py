@@ -27,7 +27,7 @@ def _original(seeds_dir, doc_id: str) -> str:
         ),
         (
             "인천 뿌리산업 일자리센터는 4년간 일자리를 몇 개 만들었어?",
-            "2,263개",
+            "총 2,263개",  # the qualifier comes with the number (answer boundaries)
             "001_d4b40c634d9b42e7.txt",
         ),
     ],
@@ -119,3 +119,17 @@ def test_json_contract(reader_pipeline, source_keys):
     for s in payload["sources"]:
         assert set(s) == source_keys
     assert NOT_FOUND  # the abstention message shown to users is defined
+
+
+def test_warming_analyses_the_sentences_so_first_questions_pay_no_kiwi_time(seed_pipeline):
+    from rag.answer import extract
+    from rag.answer.retrieval import Hit
+
+    passages = list(seed_pipeline.index.iter_passages())
+    sentences = {q.text for q in seed_pipeline.rules.quotes([Hit(p, 0.0) for p in passages])}
+    extract._analyse.cache_clear()
+    seed_pipeline.rules.warm(passages)
+    assert extract._analyse.cache_info().currsize == min(len(sentences), extract.ANALYSED_SENTENCES)
+    misses = extract._analyse.cache_info().misses
+    seed_pipeline.ask("부산시가 고용노동부로부터 확보한 사업비는 얼마야?")
+    assert extract._analyse.cache_info().misses == misses

@@ -1,0 +1,204 @@
+"""Where a reader's span should start and end so that the answer says all the question asks:
+"오는 4일부터" not "4일" for "언제부터…?", "약 1535원" not "1535원", "티맥스오에스 대표 허희도" not
+"허희도" for "누가…?", "30일 명지대학교" for "언제 어디서…?".
+
+The reader marks the core of an answer (it learnt KorQuAD's short spans); a news reader
+wants the words around it that change its meaning: the range particle the question asks
+for, the qualifier of a number or a date, the bound or unit after a number, a person's
+affiliation and title, the region before a place. The span only grows outward over whole
+words of its passage, so the answer stays a verbatim slice of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from rag.answer.extract import TITLES, QuestionType
+from rag.ingest.korean import get_kiwi
+
+#: How far around the span words are read (characters): a long affiliation fits.
+_CONTEXT = 40
+#: Most words a name or a place may grow by on each side.
+_MAX_WORDS = 3
+
+#: Words before a date that say which one it is.
+_DATE_QUALIFIERS = frozenset(
+    ("오는", "지난", "올", "올해", "이달", "이번달", "다음달", "지난달", "내년", "작년")
+    + ("지난해", "매월", "매주", "매년", "매일")
+)
+#: Words before a number that qualify it.
+_NUMBER_QUALIFIERS = frozenset(
+    ("약", "총", "연", "월", "연간", "최대", "최소", "최고", "최저", "무려", "평균", "모두")
+)
+#: Words after a number that bound it.
+_NUMBER_BOUNDS = frozenset(
+    ("이상", "이하", "미만", "초과", "안팎", "가량", "정도", "내외", "만", "이내")
+)
+#: Titles beyond the rule extractor's; a title ends a person's noun phrase.
+_TITLES = (*TITLES, "상무", "전무", "이사", "부사장", "부회장", "총재보", "지사장", "CTO", "CEO")
+#: Bylines run into the text ("연합뉴스 류효림 기자 시민들"): never part of an answer.
+_BYLINE = ("기자", "특파원", "앵커")
+
+_NOMINAL = re.compile(r"^(NN[GPB]|NR|SN|SL|SH|XPN|XSN|XR|SO|SW)$")
+_NAME_TAGS = ("NNP", "SL", "SH")
+_WORD = re.compile(r"\S+")
+
+#: A word's start and end in the text.
+Word = tuple[int, int]
+#: Whether a word may join the span.
+Keep = Callable[[str], bool]
+
+
+@lru_cache(maxsize=4096)
+def _noun_phrase_part(word: str) -> tuple[int, bool]:
+    """How much of ``word`` can belong to a noun phrase — all of it when it is only nouns,
+    numbers and foreign letters, the part before its particles when it ends in them, 0
+    when it holds a verb — and whether it names something (a proper noun, Latin letters)."""
+    tokens = get_kiwi().tokenize(word)
+    names = any(t.tag in _NAME_TAGS for t in tokens)
+    for i, token in enumerate(tokens):
+        if token.tag.startswith("J") and i > 0:
+            particles_only = all(t.tag.startswith("J") for t in tokens[i:])
+            return (token.start if particles_only else 0), names
+        if not _NOMINAL.match(token.tag):
+            return 0, names
+    return len(word), names
+
+
+def _is_noun(word: str) -> bool:
+    """A noun phrase word (its particles aside) that is no byline."""
+    part = _noun_phrase_part(word)[0]
+    return part > 0 and not word[:part].endswith(_BYLINE)
+
+
+def _is_name_part(word: str) -> bool:
+    """A word of a person's or organisation's noun phrase: a name or a title."""
+    part, names = _noun_phrase_part(word)
+    return _is_noun(word) and (names or word[:part].endswith(_TITLES))
+
+
+def _without_particle(keep: Keep) -> Keep:
+    """``keep`` for words before a span: one that ends in a particle ends the phrase."""
+    return lambda word: _noun_phrase_part(word)[0] == len(word) and keep(word)
+
+
+def _one_of(words: frozenset[str]) -> Keep:
+    return words.__contains__
+
+
+def _before(text: str, start: int) -> list[Word]:
+    """The whole words before ``start``, nearest last."""
+    lo = max(0, start - _CONTEXT)
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, lo, start)]
+    return words[1:] if words and lo > 0 and not text[lo - 1].isspace() else words
+
+
+def _after(text: str, end: int) -> list[Word]:
+    """The whole words after ``end``, nearest first; none when ``end`` is inside a word
+    (what follows is its particle)."""
+    if end < len(text) and not text[end].isspace():
+        return []
+    hi = min(len(text), end + _CONTEXT)
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, end, hi)]
+    return words[:-1] if words and hi < len(text) and not text[hi].isspace() else words
+
+
+def _grow_left(text: str, start: int, keep: Keep, limit: int) -> int:
+    for ws, we in reversed(_before(text, start)[-limit:]):
+        if text[we:start].strip() or not keep(text[ws:we]):
+            break
+        start = ws
+    return start
+
+
+def _grow_right(text: str, end: int, keep: Keep, limit: int) -> int:
+    for ws, we in _after(text, end)[:limit]:
+        word = text[ws:we]
+        if text[end:ws].strip() or not keep(word):
+            break
+        part = _noun_phrase_part(word)[0]
+        end = ws + part
+        if part < len(word):  # a particle ends the phrase
+            break
+    return end
+
+
+def widen_span(
+    text: str, start: int, end: int, question: str, qtype: QuestionType
+) -> tuple[int, int]:
+    """The span ``text[start:end]`` grown to say what ``question`` asks (see module doc)."""
+    if not 0 <= start < end <= len(text):
+        return start, end
+    while text[start : start + 1].isalnum() and start > 0 and text[start - 1].isalnum():
+        start -= 1  # "과천청사" of "정부과천청사"
+    core = text[start:end]
+    if "언제" in question and "어디" in question:  # "30일 명지대학교"
+        start = _grow_left(text, start, _without_particle(_is_noun), _MAX_WORDS)
+        end = _grow_right(text, end, _is_noun, _MAX_WORDS)
+        start = _grow_left(text, start, _one_of(_DATE_QUALIFIERS), 1)
+    elif qtype == "person":  # "박정훈 라이더유니온 위원장", else "티맥스오에스 대표 허희도"
+        grown = _title_after(text, end)
+        start = _person_left(text, start) if grown == end else start
+        end = grown
+    elif qtype == "place":  # "경기도 정부과천청사"
+        start = _grow_left(text, start, _without_particle(_is_name_part), _MAX_WORDS)
+    elif qtype == "date":  # "오는 4분기"
+        start = _grow_left(text, start, _one_of(_DATE_QUALIFIERS), 1)
+    if any(c.isdigit() for c in core):  # "약 1535원", "60세 이상", "500여 품목"
+        start = _grow_left(text, start, _one_of(_NUMBER_QUALIFIERS), 1)
+        end = _number_end(text, end, core)
+    return _range_particles(text, start, end, question)
+
+
+def _title_after(text: str, end: int) -> int:
+    """The affiliation and title after a name, up to the title: "박정훈 라이더유니온 위원장"."""
+    out = end
+    for ws, we in _after(text, end)[:_MAX_WORDS]:
+        word = text[ws:we]
+        if text[end:ws].strip() or not _is_noun(word):
+            break
+        part = _noun_phrase_part(word)[0]
+        if word[:part].endswith(_TITLES):
+            out = ws + part
+        end = ws + part
+        if part < len(word):
+            break
+    return out
+
+
+def _person_left(text: str, start: int) -> int:
+    """The title before a name and the affiliation before that title."""
+    grown = _grow_left(text, start, _without_particle(_is_name_part), 1)
+    if grown < start and text[grown:start].strip().endswith(_TITLES):
+        return _grow_left(text, grown, _without_particle(_is_noun), 1)
+    return grown
+
+
+def _number_end(text: str, end: int, core: str) -> int:
+    """A bound after a number ("60세 이상", "4개월 만"), or the unit a bare number lacks
+    ("500여" → "500여 품목")."""
+    following = _after(text, end)[:1]
+    if not following:
+        return end
+    ws, we = following[0]
+    part = _noun_phrase_part(text[ws:we])[0]
+    bare = core[-1:].isdigit() or core.endswith("여")
+    return ws + part if text[ws : ws + part] in _NUMBER_BOUNDS or (part and bare) else end
+
+
+def _range_particles(text: str, start: int, end: int, question: str) -> tuple[int, int]:
+    """ "4일부터" for "언제부터…?", "25일까지" for a deadline, "6일부터 25일까지" for both."""
+    follows = text[end : end + 2]
+    if follows == "부터" and ("부터" in question or "시작" in question):
+        end += 2
+        following = _after(text, end)[:1]
+        if "까지" in question and following and "까지" in text[following[0][0] : following[0][1]]:
+            end = text.index("까지", following[0][0]) + 2
+    elif follows == "까지" and ("언제까지" in question or "마감" in question or "기한" in question):
+        end += 2
+        previous = _before(text, start)[-1:]
+        if "부터" in question and previous and text[slice(*previous[0])].endswith("부터"):
+            start = previous[0][0]
+    return start, end

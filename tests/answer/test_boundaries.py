@@ -1,0 +1,137 @@
+"""The reader's span grown to what the question asks for, always a slice of the passage."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.answer.boundaries import widen_span
+from rag.answer.extract import classify_question
+
+
+def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(core, start + 1)
+    s, e = widen_span(text, start, start + len(core), question, classify_question(question))
+    assert 0 <= s <= start and start + len(core) <= e <= len(text)
+    return text[s:e]
+
+
+@pytest.mark.parametrize(
+    ("text", "core", "question", "expected"),
+    [
+        # the range particle the question asks for, and the date's qualifier
+        (
+            "양주시는 오는 4일부터 전용 종량제봉투를 보급한다.",
+            "4일",
+            "양주시는 종량제봉투를 언제부터 보급하나요?",
+            "오는 4일부터",
+        ),
+        (
+            "신청은 6일부터 25일까지 누리집에서 받는다.",
+            "25일",
+            "신청 기간은 언제부터 언제까지인가?",
+            "6일부터 25일까지",
+        ),
+        (
+            "공모전 접수는 다음달 19일까지 받는다.",
+            "19일",
+            "공모전 접수 마감일은 언제인가?",
+            "다음달 19일까지",
+        ),
+        (
+            "무신사는 오는 4분기 시스템을 가동한다.",
+            "4분기",
+            "시스템을 가동하는 시기는 언제인가?",
+            "오는 4분기",
+        ),
+        # a number's qualifier, bound and missing unit
+        ("월 약 1535원이 늘어난다.", "1535원", "전기요금은 월 얼마 늘어나나?", "약 1535원"),
+        (
+            "지난 5년간 60세 이상 취업자가 늘었다.",
+            "60세",
+            "어떤 연령대의 취업자가 증가했나?",
+            "60세 이상",
+        ),
+        (
+            "TF는 500여 품목을 집중 관리한다.",
+            "500여",
+            "TF가 관리하는 생필품은 몇 품목인가?",
+            "500여 품목",
+        ),
+        # a person's affiliation and title, on either side of the name
+        (
+            "티맥스오에스 대표 허희도는 6일 대회를 후원한다고 밝혔다.",
+            "허희도",
+            "누가 대회를 후원한다고 밝혔나?",
+            "티맥스오에스 대표 허희도",
+        ),
+        (
+            "박정훈 라이더유니온 위원장은 5일 간담회에서 말했다.",
+            "박정훈",
+            "누가 간담회에서 말했나?",
+            "박정훈 라이더유니온 위원장",
+        ),
+        # a place's whole name; when and where together
+        (
+            "위원장은 경기도 정부과천청사에서 면담했다.",
+            "과천청사",
+            "면담한 장소는 어디인가?",
+            "경기도 정부과천청사",
+        ),
+        (
+            "협약식은 지난 30일 명지대학교에서 열렸다.",
+            "30일",
+            "협약식은 언제 어디서 열렸나?",
+            "지난 30일 명지대학교",
+        ),
+    ],
+)
+def test_the_span_grows_to_what_the_question_asks(text, core, question, expected):
+    assert widened(text, core, question) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "core", "question"),
+    [
+        # a date question does not run on into the place after the date
+        ("6일 부산상공회의소에서 규탄대회가 열렸다.", "6일", "규탄대회는 언제 열렸나?"),
+        # a byline run into the text is no affiliation
+        ("연합뉴스 류효림 기자 시민들이 전시를 관람했다.", "시민들", "누가 전시를 관람했나?"),
+        # a word before a name that is neither a name nor a title
+        ("이 가운데 포스코건설이 분양한다.", "포스코건설", "누가 분양하나?"),
+        # an opening bracket is not the middle of a word
+        ("수호천사 기념일(10월 2일)에 모인다.", "10월 2일", "기념일은 언제인가?"),
+        # a particle glued to the span stays out (the reader's span ends inside the word)
+        ("방송통신위원회의 주선으로 만났다.", "방송통신위원회", "누가 만남을 주선했나?"),
+        # 까지 only for deadlines, not for "얼마까지"
+        ("지지율은 34.7%까지 떨어졌다.", "34.7%", "지지율은 얼마까지 떨어졌나?"),
+    ],
+)
+def test_the_span_stays_where_growing_would_add_the_wrong_words(text, core, question):
+    assert widened(text, core, question) == core
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        alphabet="가나다 오는지난약총부터까지대표은는을 0123456789,.()·%년월일명원", max_size=60
+    ),
+    bounds=st.tuples(st.integers(0, 60), st.integers(0, 60)),
+    question=st.sampled_from(
+        [
+            "누가 말했나?",
+            "어디서 열렸나?",
+            "언제부터 언제까지인가?",
+            "얼마인가?",
+            "언제 어디서?",
+            "무엇인가?",
+        ]
+    ),
+)
+def test_a_grown_span_holds_the_span_and_stays_inside_the_text(text, bounds, question):
+    start, end = sorted(bounds)
+    if not start < end <= len(text):
+        return
+    s, e = widen_span(text, start, end, question, classify_question(question))
+    assert 0 <= s <= start < end <= e <= len(text)
