@@ -331,9 +331,6 @@ class ExtractiveAnswerer:
             )
             missing = [e for e in entities if e not in context and e not in s_terms]
             span = extract_span(question, quote.text, qtype)
-            if span is not None:  # grown to the words the question asks for, as the reader's
-                start, end = widen_span(quote.text, span.start, span.end, question, qtype)
-                span = Span(start, end, quote.text[start:end], span.score)
             value = (
                 0.45 * float(np.clip((sim - 0.75) / 0.15, 0.0, 1.0))
                 + 0.40 * lexical
@@ -385,6 +382,8 @@ class ExtractiveAnswerer:
                 if s.quote.doc_id != best.quote.doc_id
                 and s.score >= self.support_ratio * best.score
             ][:2]
+            chosen = [self._grown(s, question, qtype) for s in chosen]
+            best = chosen[0]
             answer = best.span.text if best.span is not None else best.quote.text
         sources = [self._source(s, with_span=not abstained) for s in chosen]
         return Answer(
@@ -396,6 +395,15 @@ class ExtractiveAnswerer:
             question_type=qtype,
             timings_ms={"answer": (time.perf_counter() - started) * 1000},
         )
+
+    @staticmethod
+    def _grown(s: Scored, question: str, qtype: QuestionType) -> Scored:
+        """``s`` with its span grown to the words the question asks for, as the reader's
+        (only for the spans shown: scoring weighs the extracted span)."""
+        if s.span is None:
+            return s
+        start, end = widen_span(s.quote.text, s.span.start, s.span.end, question, qtype)
+        return Scored(s.quote, s.score, Span(start, end, s.quote.text[start:end], s.span.score))
 
     @staticmethod
     def _related(scored: list[Scored], limit: int = 3) -> list[Scored]:
