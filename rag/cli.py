@@ -427,6 +427,9 @@ def train_reader_cmd(
     trained_layers: Annotated[int, typer.Option(help="Top encoder layers trained.")] = 6,
     epochs: Annotated[int, typer.Option(help="Passes over the training windows.")] = 2,
     learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 1e-4,
+    news_weight: Annotated[
+        int, typer.Option(min=1, help="Times each newsqa-ko train question is seen per epoch.")
+    ] = 1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     limit: Annotated[
         int | None, typer.Option(help="Train on the first N examples only (smoke runs).")
@@ -469,6 +472,7 @@ def train_reader_cmd(
                 trained_layers=trained_layers,
                 epochs=epochs,
                 learning_rate=learning_rate,
+                news_weight=news_weight,
                 seed=seed,
                 limit=limit,
             )

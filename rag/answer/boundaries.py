@@ -28,6 +28,13 @@ _DATE_QUALIFIERS = frozenset(
     ("오는", "지난", "올", "올해", "이달", "이번달", "다음달", "지난달", "내년", "작년")
     + ("지난해", "매월", "매주", "매년", "매일")
 )
+#: A date's finer parts after its coarser ones: "2019년 5월", "26일 오후 6시", "5월 말".
+_FINER_DATE = re.compile(
+    r"(?:\d{1,2}(?:월|일|시|분|초)|[1-4]분기|오전|오후|새벽|아침|저녁|밤|낮|정오|자정|상반기|하반기"
+    r"|초|말|초순|중순|하순)(?:경|께|쯤)?"
+)
+#: A span that ends in a date, to which finer parts may follow.
+_DATE_END = re.compile(r"(?:\d(?:년|월|일|시)|지난달|이달|올해|지난해|내년|작년)$")
 #: Words before a number that qualify it.
 _NUMBER_QUALIFIERS = frozenset(
     ("약", "총", "연", "월", "연간", "최대", "최소", "최고", "최저", "무려", "평균", "모두")
@@ -82,6 +89,10 @@ def _is_name_part(word: str) -> bool:
 def _without_particle(keep: Keep) -> Keep:
     """``keep`` for words before a span: one that ends in a particle ends the phrase."""
     return lambda word: _noun_phrase_part(word)[0] == len(word) and keep(word)
+
+
+def _is_finer_date(word: str) -> bool:
+    return _FINER_DATE.fullmatch(word[: _noun_phrase_part(word)[0]]) is not None
 
 
 def _one_of(words: frozenset[str]) -> Keep:
@@ -144,8 +155,10 @@ def widen_span(
         end = grown
     elif qtype == "place":  # "경기도 정부과천청사"
         start = _grow_left(text, start, _without_particle(_is_name_part), _MAX_WORDS)
-    elif qtype == "date":  # "오는 4분기"
+    elif qtype == "date":  # "오는 4분기", "2019년 5월", "26일 오후 6시"
         start = _grow_left(text, start, _one_of(_DATE_QUALIFIERS), 1)
+        if _DATE_END.search(core):
+            end = _grow_right(text, end, _is_finer_date, _MAX_WORDS)
     if any(c.isdigit() for c in core):  # "약 1535원", "60세 이상", "500여 품목"
         start = _grow_left(text, start, _one_of(_NUMBER_QUALIFIERS), 1)
         end = _number_end(text, end, core)

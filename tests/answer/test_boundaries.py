@@ -45,6 +45,25 @@ def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
             "시스템을 가동하는 시기는 언제인가?",
             "오는 4분기",
         ),
+        # a date's finer parts after the coarser one: month, time of day, hour
+        (
+            "건강의 벗 채널은 2019년 5월에 개설됐다.",
+            "2019년",
+            "채널은 언제 개설됐나?",
+            "2019년 5월",
+        ),
+        (
+            "1차 무료 민팅은 지난달 26일 오후 6시 열렸다.",
+            "26일",
+            "1차 무료 민팅은 언제 열렸나?",
+            "지난달 26일 오후 6시",
+        ),
+        (
+            "수치는 2020년 5월 말 기준이다.",
+            "2020년",
+            "수치는 언제 기준인가?",
+            "2020년 5월 말",
+        ),
         # a number's qualifier, bound and missing unit
         ("월 약 1535원이 늘어난다.", "1535원", "전기요금은 월 얼마 늘어나나?", "약 1535원"),
         (
@@ -96,6 +115,8 @@ def test_the_span_grows_to_what_the_question_asks(text, core, question, expected
     [
         # a date question does not run on into the place after the date
         ("6일 부산상공회의소에서 규탄대회가 열렸다.", "6일", "규탄대회는 언제 열렸나?"),
+        # nor into a verb that starts like a date word ("말했다" is no "말")
+        ("그는 3일 말했다.", "3일", "그는 언제 말했나?"),
         # a byline run into the text is no affiliation
         ("연합뉴스 류효림 기자 시민들이 전시를 관람했다.", "시민들", "누가 전시를 관람했나?"),
         # a word before a name that is neither a name nor a title

@@ -596,16 +596,8 @@ def check_passages(doc: CleanDocument, chunk: int, overlap: int) -> None:
 def test_cleaning_and_passages_keep_offsets_into_the_original(
     text: str, body_only: bool, title: str | None, chunk: int, overlap: int
 ) -> None:
-    source = SourceFile(
-        doc_id="fuzz.txt",
-        path=Path("fuzz.txt"),
-        text=text,
-        encoding="utf-8",
-        checksum="0" * 64,
-        meta=Metadata(title=title),
-        body_only=body_only,
-    )
-    doc = clean(source)
+    meta = Metadata(title=title)
+    doc = clean(SourceFile("fuzz.txt", Path("fuzz.txt"), text, "utf-8", "0" * 64, meta, body_only))
     check_document(doc, text)
     check_passages(doc, chunk, overlap)
 
@@ -632,7 +624,6 @@ def test_benchmark_articles_clean_and_split_verbatim(
     at = data.draw(st.integers(0, len(lines)))
     lines[at:at] = data.draw(st.lists(_LINE, max_size=3))
     text = breaks.join(lines)
-    source = SourceFile("b.txt", Path("b.txt"), text, "utf-8", "0" * 64)
-    doc = clean(source)
+    doc = clean(SourceFile("b.txt", Path("b.txt"), text, "utf-8", "0" * 64))
     check_document(doc, text)
     check_passages(doc, chunk, overlap)

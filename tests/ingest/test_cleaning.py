@@ -31,9 +31,12 @@ def body(doc: CleanDocument) -> str:
     return "\n".join(paragraphs(doc))
 
 
-def synthetic(text: str, doc_id: str = "synthetic.txt") -> CleanDocument:
+def synthetic(
+    text: str, meta: Metadata | None = None, body_only: bool = False, doc_id: str = "synthetic.txt"
+) -> CleanDocument:
+    """A text cleaned as if read from a file, with the metadata its loader stated."""
     source = SourceFile(
-        doc_id=doc_id, path=Path(doc_id), text=text, encoding="utf-8", checksum="0" * 64
+        doc_id, Path(doc_id), text, "utf-8", "0" * 64, meta or Metadata(), body_only
     )
     return clean(source)
 
@@ -407,23 +410,10 @@ STATED_PAGE = (
 )
 
 
-def stated(text: str, meta: Metadata, body_only: bool = False) -> CleanDocument:
-    source = SourceFile(
-        doc_id="s.html",
-        path=Path("s.html"),
-        text=text,
-        encoding="utf-8",
-        checksum="0" * 64,
-        meta=meta,
-        body_only=body_only,
-    )
-    return clean(source)
-
-
 def test_stated_metadata_wins_and_evidence_stays_only_where_the_text_agrees():
     guessed = synthetic(STATED_PAGE)
     assert (guessed.outlet, guessed.reporter, guessed.date) == ("부산일보", "홍길동", "2023-08-02")
-    doc = stated(
+    doc = synthetic(
         STATED_PAGE,
         Metadata(title="기사 제목", outlet="부산일보", reporter="김철수", date="2023-08-03T09:00"),
     )
@@ -445,7 +435,7 @@ def test_an_extracted_body_has_no_header_and_moved_bylines_are_dropped():
         "창원시, 방위산업 육성에 300억 투입\n"  # the headline, moved below the body by the extractor
         "입력 2024-03-05 09:00 | 김철수 기자\n"
     )
-    doc = stated(text, Metadata(title="창원시, 방위산업 육성에 300억 투입"), body_only=True)
+    doc = synthetic(text, Metadata(title="창원시, 방위산업 육성에 300억 투입"), body_only=True)
     assert paragraphs(doc) == [
         "창원시는 방산에 300억원을 쓴다.",
         "시는 방산 부품 국산화 지원과 수출 상담회 개최 등 12개 사업을 추진한다고 5일 밝혔다.",
