@@ -3,6 +3,8 @@ sentence-transformers model the settings name."""
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +26,43 @@ def resolve_model_path(settings: Settings, show_progress: bool = True) -> str:
 _QUERY_CACHE_SIZE = 4096
 
 
+class ModelTurns:
+    """One forward pass at a time on the shared model, a waiting question first. A plain
+    lock is not fair: the update that releases it after a batch usually takes it straight
+    back, and a question could wait for the whole update."""
+
+    def __init__(self) -> None:
+        self._model = threading.Lock()
+        self._changed = threading.Condition()
+        self._questions_waiting = 0
+
+    @contextmanager
+    def hold(self, question: bool) -> Iterator[None]:
+        with self._changed:
+            if question:
+                self._questions_waiting += 1
+            else:  # an update's batch lets every waiting question go first
+                self._changed.wait_for(lambda: self._questions_waiting == 0)
+        try:
+            self._model.acquire()
+        finally:
+            if question:
+                with self._changed:
+                    self._questions_waiting -= 1
+                    self._changed.notify_all()
+        try:
+            yield
+        finally:
+            self._model.release()
+
+
 class Embedder:
     """Normalised embeddings, so inner product is cosine similarity.
 
     Shared by answering and index updates, which may run in different threads: one
-    forward pass (one batch) at a time holds the model, so a question waits for at most
-    one batch of an update, never for the whole update."""
+    forward pass (one batch) at a time holds the model, and questions go first
+    (:class:`ModelTurns`), so a question waits for at most one batch of an update, never
+    for the whole update."""
 
     def __init__(self, settings: Settings, show_progress: bool = True) -> None:
         from sentence_transformers import SentenceTransformer
@@ -43,20 +76,25 @@ class Embedder:
         self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._query_cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
+        self._turns = ModelTurns()
         self._cache_lock = threading.Lock()
         #: Off while timing retrieval, so a measured latency includes embedding the question.
         self.cache_queries = True
 
-    def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
+    def _encode(
+        self, texts: list[str], prompt: str, show_progress: bool, question: bool = False
+    ) -> np.ndarray:
         """Longest texts first, so each batch pads little (sentence-transformers' order),
-        one batch per hold of the lock."""
+        one batch per turn on the model."""
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         batches = range(0, len(order), self.batch_size)
         for start in tqdm(batches, desc="embedding", unit="batch", disable=not show_progress):
             rows = order[start : start + self.batch_size]
-            with self._lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            with (
+                self._turns.hold(question),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+            ):
                 vectors[rows] = self.model.encode(
                     [texts[i] for i in rows],
                     prompt=prompt or None,
@@ -70,11 +108,11 @@ class Embedder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Questions repeat (evaluation runs, popular questions), so vectors are cached."""
         if not self.cache_queries:
-            return self._encode(texts, self.query_prompt, show_progress=False)
+            return self._encode(texts, self.query_prompt, show_progress=False, question=True)
         with self._cache_lock:
             found = {t: self._query_cache[t] for t in texts if t in self._query_cache}
         missing = list(dict.fromkeys(t for t in texts if t not in found))
-        vectors = self._encode(missing, self.query_prompt, show_progress=False)
+        vectors = self._encode(missing, self.query_prompt, show_progress=False, question=True)
         found.update(zip(missing, vectors, strict=True))
         with self._cache_lock:
             for text, vector in zip(missing, vectors, strict=True):

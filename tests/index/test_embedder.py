@@ -3,13 +3,14 @@ built it, so it is never read with the other."""
 
 import shutil
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rag.index.embedder import Embedder
+from rag.index.embedder import Embedder, ModelTurns
 from rag.index.store import IndexNotReady, index_path, load_index, update_index
 from rag.settings import Settings
 
@@ -55,6 +56,28 @@ def test_batches_come_back_in_the_order_given(embedder) -> None:
     for text, vector in zip(texts, vectors, strict=True):
         alone = embedder.encode_passages([text])[0]
         assert float(vector @ alone) > 0.999
+
+
+def test_a_waiting_question_goes_before_the_next_batch_of_an_update() -> None:
+    turns, order = ModelTurns(), []
+    first_batch = threading.Event()
+
+    def update() -> None:
+        for i in range(3):
+            with turns.hold(question=False):
+                order.append(f"batch {i}")
+                first_batch.set()
+                deadline = time.monotonic() + 10
+                while i == 0 and not turns._questions_waiting and time.monotonic() < deadline:
+                    time.sleep(0.001)  # hold the model until the question waits for it
+
+    thread = threading.Thread(target=update)
+    thread.start()
+    assert first_batch.wait(10)
+    with turns.hold(question=True):
+        order.append("question")
+    thread.join(10)
+    assert order == ["batch 0", "question", "batch 1", "batch 2"]
 
 
 def test_a_question_is_embedded_between_batches_of_a_long_embedding(embedder) -> None:
