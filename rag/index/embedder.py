@@ -27,42 +27,36 @@ _QUERY_CACHE_SIZE = 4096
 
 
 class ModelTurns:
-    """One forward pass at a time on the shared model, a waiting question first. A plain
-    lock is not fair: the update that releases it after a batch usually takes it straight
-    back, and a question could wait for the whole update."""
+    """One forward pass at a time on the shared model, first come, first served. A plain
+    lock is not fair: an update that releases it after a batch usually takes it straight
+    back, and a question could wait for the whole update; served in turn, a question waits
+    for the batch under way, and a stream of questions never starves an update either."""
 
     def __init__(self) -> None:
-        self._model = threading.Lock()
         self._changed = threading.Condition()
-        self._questions_waiting = 0
+        self._next_ticket = 0
+        self._serving = 0
 
     @contextmanager
-    def hold(self, question: bool) -> Iterator[None]:
+    def hold(self) -> Iterator[None]:
         with self._changed:
-            if question:
-                self._questions_waiting += 1
-            else:  # an update's batch lets every waiting question go first
-                self._changed.wait_for(lambda: self._questions_waiting == 0)
-        try:
-            self._model.acquire()
-        finally:
-            if question:
-                with self._changed:
-                    self._questions_waiting -= 1
-                    self._changed.notify_all()
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._changed.wait_for(lambda: self._serving == ticket)
         try:
             yield
         finally:
-            self._model.release()
+            with self._changed:
+                self._serving += 1
+                self._changed.notify_all()
 
 
 class Embedder:
     """Normalised embeddings, so inner product is cosine similarity.
 
     Shared by answering and index updates, which may run in different threads: one
-    forward pass (one batch) at a time holds the model, and questions go first
-    (:class:`ModelTurns`), so a question waits for at most one batch of an update, never
-    for the whole update."""
+    forward pass (one batch) at a time holds the model, in turn (:class:`ModelTurns`), so a
+    question waits for at most one batch of an update, never for the whole update."""
 
     def __init__(self, settings: Settings, show_progress: bool = True) -> None:
         from sentence_transformers import SentenceTransformer
@@ -81,9 +75,7 @@ class Embedder:
         #: Off while timing retrieval, so a measured latency includes embedding the question.
         self.cache_queries = True
 
-    def _encode(
-        self, texts: list[str], prompt: str, show_progress: bool, question: bool = False
-    ) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
         """Longest texts first, so each batch pads little (sentence-transformers' order),
         one batch per turn on the model."""
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -92,7 +84,7 @@ class Embedder:
         for start in tqdm(batches, desc="embedding", unit="batch", disable=not show_progress):
             rows = order[start : start + self.batch_size]
             with (
-                self._turns.hold(question),
+                self._turns.hold(),
                 torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
             ):
                 vectors[rows] = self.model.encode(
@@ -108,11 +100,11 @@ class Embedder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Questions repeat (evaluation runs, popular questions), so vectors are cached."""
         if not self.cache_queries:
-            return self._encode(texts, self.query_prompt, show_progress=False, question=True)
+            return self._encode(texts, self.query_prompt, show_progress=False)
         with self._cache_lock:
             found = {t: self._query_cache[t] for t in texts if t in self._query_cache}
         missing = list(dict.fromkeys(t for t in texts if t not in found))
-        vectors = self._encode(missing, self.query_prompt, show_progress=False, question=True)
+        vectors = self._encode(missing, self.query_prompt, show_progress=False)
         found.update(zip(missing, vectors, strict=True))
         with self._cache_lock:
             for text, vector in zip(missing, vectors, strict=True):

@@ -58,23 +58,23 @@ def test_batches_come_back_in_the_order_given(embedder) -> None:
         assert float(vector @ alone) > 0.999
 
 
-def test_a_waiting_question_goes_before_the_next_batch_of_an_update() -> None:
+def test_the_model_is_held_in_turn_so_a_question_waits_for_one_batch() -> None:
     turns, order = ModelTurns(), []
     first_batch = threading.Event()
 
     def update() -> None:
         for i in range(3):
-            with turns.hold(question=False):
+            with turns.hold():
                 order.append(f"batch {i}")
                 first_batch.set()
                 deadline = time.monotonic() + 10
-                while i == 0 and not turns._questions_waiting and time.monotonic() < deadline:
+                while i == 0 and turns._next_ticket < 2 and time.monotonic() < deadline:
                     time.sleep(0.001)  # hold the model until the question waits for it
 
     thread = threading.Thread(target=update)
     thread.start()
     assert first_batch.wait(10)
-    with turns.hold(question=True):
+    with turns.hold():
         order.append("question")
     thread.join(10)
     assert order == ["batch 0", "question", "batch 1", "batch 2"]
