@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from rag.answer.extract import TITLES, QuestionType
+from rag.answer.extract import DAY_PERIODS, TITLES, QuestionType
 from rag.ingest.korean import get_kiwi
 
 #: How far around the span words are read (characters): a long affiliation fits.
@@ -30,7 +30,7 @@ _DATE_QUALIFIERS = frozenset(
 )
 #: A date's finer parts after its coarser ones: "2019년 5월", "26일 오후 6시", "5월 말".
 _FINER_DATE = re.compile(
-    r"(?:\d{1,2}(?:월|일|시|분|초)|[1-4]분기|오전|오후|새벽|아침|저녁|밤|낮|정오|자정|상반기|하반기"
+    rf"(?:\d{{1,2}}(?:월|일|시|분|초)|[1-4]분기|{'|'.join(DAY_PERIODS)}|상반기|하반기"
     r"|초|말|초순|중순|하순)(?:경|께|쯤)?"
 )
 #: A span that ends in a date, to which finer parts may follow.

@@ -696,8 +696,8 @@ def _unit_matches(wanted: str, unit_text: str) -> bool:
 # --- dates -------------------------------------------------------------------------------
 
 _DATE_PART_ORDER = {"년": 0, "년도": 0, "년대": 0, "세기": 0, "월": 1, "일": 2}
-# Words before a time of day ("오후 6시 30분").
-_DAY_PERIODS = _names("오전 오후 새벽 아침 낮 저녁 밤 정오 자정")
+#: Words before a time of day ("오후 6시 30분"); answer boundaries grow a date over them too.
+DAY_PERIODS = _names("오전 오후 새벽 아침 낮 저녁 밤 정오 자정")
 _DATE_FITS = {
     frozenset({0, 1, 2}): 1.0,
     frozenset({1, 2}): 0.95,
@@ -745,7 +745,7 @@ def _simple_dates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             if time_end is not None:
                 last, parts = time_end, frozenset({3})
                 fit = 0.95 if q.grain == "time" else 0.35
-                if i > 0 and tokens[i - 1].form in _DAY_PERIODS:
+                if i > 0 and tokens[i - 1].form in DAY_PERIODS:
                     token = tokens[i - 1]  # "오후 6시 30분"
             elif parts:
                 fit = _DATE_FITS.get(parts, 0.7)  # e.g. "2023년 … 13일" read as one date
