@@ -43,8 +43,6 @@ _NUMBER_QUALIFIERS = frozenset(
 _NUMBER_BOUNDS = frozenset(
     ("이상", "이하", "미만", "초과", "안팎", "가량", "정도", "내외", "만", "이내")
 )
-#: Titles beyond the rule extractor's; a title ends a person's noun phrase.
-_TITLES = (*TITLES, "상무", "전무", "이사", "부사장", "부회장", "총재보", "지사장", "CTO", "CEO")
 #: Bylines run into the text ("연합뉴스 류효림 기자 시민들"): never part of an answer.
 _BYLINE = ("기자", "특파원", "앵커")
 
@@ -83,7 +81,7 @@ def _is_noun(word: str) -> bool:
 def _is_name_part(word: str) -> bool:
     """A word of a person's or organisation's noun phrase: a name or a title."""
     part, names = _noun_phrase_part(word)
-    return _is_noun(word) and (names or word[:part].endswith(_TITLES))
+    return _is_noun(word) and (names or word[:part].endswith(TITLES))
 
 
 def _without_particle(keep: Keep) -> Keep:
@@ -173,7 +171,7 @@ def _title_after(text: str, end: int) -> int:
         if text[end:ws].strip() or not _is_noun(word):
             break
         part = _noun_phrase_part(word)[0]
-        if word[:part].endswith(_TITLES):
+        if word[:part].endswith(TITLES):
             out = ws + part
         end = ws + part
         if part < len(word):
@@ -184,7 +182,7 @@ def _title_after(text: str, end: int) -> int:
 def _person_left(text: str, start: int) -> int:
     """The title before a name and the affiliation before that title."""
     grown = _grow_left(text, start, _without_particle(_is_name_part), 1)
-    if grown < start and text[grown:start].strip().endswith(_TITLES):
+    if grown < start and text[grown:start].strip().endswith(TITLES):
         return _grow_left(text, grown, _without_particle(_is_noun), 1)
     return grown
 

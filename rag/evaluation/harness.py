@@ -2,8 +2,10 @@
 every time, so configurations can be compared side by side.
 
 Retrieval metrics are document-level (hit@k, MRR@10, nDCG@10 with binary relevance and
-the ideal DCG over the gold list); answer metrics follow the official KorQuAD 1.0 script
-(normalisation, exact match, character-level F1).
+the ideal DCG over the gold list), plus answer_hit@1: the first document holds a gold
+answer, whichever article it is (a news set labels one of the articles that report a fact,
+so hit@1 counts another outlet's report of it as a miss); answer metrics follow the
+official KorQuAD 1.0 script (normalisation, exact match, character-level F1).
 """
 
 import hashlib
@@ -23,7 +25,7 @@ from tqdm import tqdm
 
 from rag.answer.answerer import Answer
 from rag.answer.retrieval import Hit, HybridRetriever
-from rag.answer.selection import ReaderAnswerer, read_candidates
+from rag.answer.selection import ReaderAnswerer, document_texts, read_candidates
 from rag.index.embedded import EmbeddedStore
 from rag.index.embedder import Embedder
 from rag.index.store import (
@@ -133,6 +135,8 @@ class QuestionResult:
     error: str | None = None
     #: Near-duplicates of the gold documents → the gold one (see :func:`copies_of_gold`).
     same_content: dict[str, str] = field(default_factory=dict)
+    #: Text of the first-ranked document, for answer_hit@1.
+    first_text: str | None = None
 
     def record(self) -> dict[str, Any]:
         q, a = self.question, self.answer
@@ -151,6 +155,8 @@ class QuestionResult:
                 )
         if q.answerable and q.docs:
             out |= retrieval_metrics(self.ranking, q.docs)
+        if q.answerable and self.first_text is not None:
+            out["answer_hit@1"] = float(any(contains_answer(self.first_text, g) for g in q.answers))
         if self.error is not None:
             out["error"] = self.error
             if q.answerable:  # an answer that never came is a wrong one
@@ -184,7 +190,8 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
         "questions": len(rows),
         "errors": sum(1 for r in rows if "error" in r),
         "retrieval": {
-            k: _mean(answerable, k) for k in ("hit@1", "hit@5", "hit@20", "mrr@10", "ndcg@10")
+            k: _mean(answerable, k)
+            for k in ("hit@1", "hit@5", "hit@20", "mrr@10", "ndcg@10", "answer_hit@1")
         },
         "answers": {
             "accuracy": _mean(answerable, "correct"),
@@ -301,14 +308,15 @@ def run_questions(
     steps = zip(questions, rankings, strict=True)
     for q, hits in tqdm(steps, total=len(questions), desc="questions", unit="q", leave=False):
         copies = copies_of_gold(pipeline.index.documents, q.docs)
+        ranking = ranked_docs(hits, copies)
+        first = hits[0].passage.doc_id if hits and q.answerable else None
+        first_text = document_texts(pipeline.index, [first])[first] if first else None
         if answers:
             try:
                 answer = pipeline.ask(q.question, mode)
             except Exception as exc:  # one broken question must not end the run
                 error = f"{type(exc).__name__}: {exc}"
-                results.append(
-                    QuestionResult(q, None, ranked_docs(hits, copies), 0.0, error, copies)
-                )
+                results.append(QuestionResult(q, None, ranking, 0.0, error, copies, first_text))
                 continue
             latency = answer.timings_ms["total"]
         else:
@@ -319,7 +327,7 @@ def run_questions(
                 answer, latency = None, (time.perf_counter() - started) * 1000
             finally:
                 pipeline.embedder.cache_queries = True
-        results.append(QuestionResult(q, answer, ranked_docs(hits, copies), latency, None, copies))
+        results.append(QuestionResult(q, answer, ranking, latency, None, copies, first_text))
     return results
 
 

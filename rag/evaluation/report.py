@@ -10,6 +10,7 @@ TABLE_ROWS = [
     ("retrieval", "hit@20", "Retrieval hit@20 (R@20)"),
     ("retrieval", "mrr@10", "Retrieval MRR@10"),
     ("retrieval", "ndcg@10", "Retrieval nDCG@10"),
+    ("retrieval", "answer_hit@1", "First document holds the answer"),
     ("answers", "accuracy", "Answer accuracy (gold in answer)"),
     ("answers", "exact_match", "Answer exact match"),
     ("answers", "f1", "Answer char F1"),

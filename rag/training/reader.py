@@ -165,17 +165,20 @@ def train_reader(
     split_dir: Path,
     out: Path = WEIGHTS_FILE,
     trained_layers: int = 6,
-    epochs: int = 2,
+    epochs: int = 3,
     batch_size: int = 16,
     learning_rate: float = 1e-4,
     negative_rate: float = 0.3,
     news_weight: int = 1,
     seed: int = 13,
     limit: int | None = None,
+    bf16: bool = False,
 ) -> dict[str, object]:
     """Train and write the weights; returns the facts for the model card. Each newsqa-ko
     question is seen ``news_weight`` times per epoch: news is the product's domain, and its
-    answers are longer than KorQuAD's, but it has twenty times fewer questions."""
+    answers are longer than KorQuAD's, but it has twenty times fewer questions. ``bf16``:
+    the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
+    with native bf16, where the reader answers in bf16 too."""
     started = time.perf_counter()
     random.seed(seed)
     np.random.seed(seed)
@@ -206,8 +209,9 @@ def train_reader(
     log.info("%d training windows from %d examples", len(feats), len(train))
 
     model.eval()
-    cache = cache_lower(model, feats, tokenizer.pad_token_id)
-    losses = fit_upper(model, feats, cache, epochs, batch_size, learning_rate, rng)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        cache = cache_lower(model, feats, tokenizer.pad_token_id)
+    losses = fit_upper(model, feats, cache, epochs, batch_size, learning_rate, rng, bf16)
     val_metrics = gold_paragraph_scores(
         ExtractiveReader(model, tokenizer), [e for e in val if e.answer]
     )
@@ -221,6 +225,7 @@ def train_reader(
         "warmup": "10% linear, then linear decay",
         "negative_rate": negative_rate,
         "news_weight": news_weight,
+        "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "seed": seed,
         "training_windows": len(feats),
         **sources,
@@ -252,8 +257,11 @@ def fit_upper(
     batch_size: int,
     learning_rate: float,
     rng: random.Random,
+    bf16: bool,
 ) -> list[float]:
-    """Train the upper layers and head on cached inputs; returns the loss of every step."""
+    """Train the upper layers and head on cached inputs; returns the loss of every step.
+    ``bf16``: forward and backward under bf16 autocast (fp32 master weights), about twice
+    as fast where the CPU has native bf16."""
     for p in model.parameters():
         p.requires_grad = False
     trained = [p for k, p in model.named_parameters() if model.is_trained(k)]
@@ -278,7 +286,9 @@ def fit_upper(
                 for row, i in enumerate(idx):
                     hidden[row, : len(cache[i])] = cache[i].float()
                     mask[row, : len(cache[i])] = 1
-                logits = model.upper(hidden, mask).masked_fill(~mask.bool()[..., None], -1e4)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    logits = model.upper(hidden, mask).float()
+                logits = logits.masked_fill(~mask.bool()[..., None], -1e4)
                 starts = torch.tensor([feats[i].start for i in idx])
                 ends = torch.tensor([feats[i].end for i in idx])
                 loss = (loss_fn(logits[..., 0], starts) + loss_fn(logits[..., 1], ends)) / 2

@@ -205,17 +205,20 @@ def _eval_json(seed_settings, qfile, *options):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+BUSAN_BUDGET = {
+    "id": "a",
+    "question": "부산시가 고용노동부로부터 확보한 사업비는 얼마야?",
+    "answers": ["8500만원"],
+    "docs": ["004_d142976b477de943.txt"],
+    "type": "number",
+}
+
+
 def test_eval_command_json_on_a_few_questions(seed_settings, seed_pipeline, tmp_path):
 
     qfile = tmp_path / "q.jsonl"
     rows = [
-        {
-            "id": "a",
-            "question": "부산시가 고용노동부로부터 확보한 사업비는 얼마야?",
-            "answers": ["8500만원"],
-            "docs": ["004_d142976b477de943.txt"],
-            "type": "number",
-        },
+        BUSAN_BUDGET,
         {
             "id": "b",
             "question": "서울시는 2023년 일자리대상에서 어떤 상을 받았나?",
@@ -239,6 +242,24 @@ def test_eval_command_json_on_a_few_questions(seed_settings, seed_pipeline, tmp_
         "by_type",
         "failures",
     }
+    assert hybrid["retrieval"]["hit@1"] == 1.0 and hybrid["retrieval"]["answer_hit@1"] == 1.0
+
+
+def test_answer_hit_counts_a_first_article_that_holds_the_answer_though_not_labelled(
+    seed_settings, seed_pipeline, tmp_path
+):
+    """A news set labels one of the articles that report a fact: another article ranked
+    first misses hit@1, yet holds the answer (answer_hit@1); one without it misses both."""
+    qfile = tmp_path / "q.jsonl"
+    elsewhere = {**BUSAN_BUDGET, "docs": ["000_1ff51a0f1b8abdfa.txt"]}
+    rows = [
+        {**elsewhere, "id": "mislabelled"},
+        {**elsewhere, "id": "absent", "answers": ["9999조원"]},
+    ]
+    qfile.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    retrieval = _eval_json(seed_settings, qfile)["configs"]["hybrid"]["retrieval"]
+    assert retrieval["hit@1"] == 0.0
+    assert retrieval["answer_hit@1"] == 0.5
 
 
 def test_unknown_compare_config_is_a_clear_error(seed_settings):

@@ -65,12 +65,20 @@ def test_labels_point_at_the_answer_tokens(base) -> None:
         assert covered.startswith(gold) and len(covered) - len(gold) <= 2
 
 
-def test_a_few_steps_lower_the_loss(base) -> None:
+@pytest.mark.parametrize("bf16", [False, True])
+def test_a_few_steps_lower_the_loss(base, bf16: bool) -> None:
     encoder, tokenizer = load_base(base)
     model = SpanModel(encoder, trained_layers=1)
     feats = features(tokenizer, EXAMPLES, random.Random(0))
     cache = cache_lower(model.eval(), feats, tokenizer.pad_token_id)
     losses = fit_upper(
-        model, feats, cache, epochs=12, batch_size=4, learning_rate=1e-3, rng=random.Random(0)
+        model,
+        feats,
+        cache,
+        epochs=12,
+        batch_size=4,
+        learning_rate=1e-3,
+        rng=random.Random(0),
+        bf16=bf16,
     )
     assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:3]) / 3
