@@ -425,7 +425,14 @@ def train_reader_cmd(
         typer.Option(help="Weights file (default: the shipped one, with its model card)."),
     ] = None,
     trained_layers: Annotated[int, typer.Option(help="Top encoder layers trained.")] = 6,
-    epochs: Annotated[int, typer.Option(help="Passes over the training windows.")] = 3,
+    epochs: Annotated[int, typer.Option(help="Passes over the training windows.")] = 2,
+    bf16: Annotated[
+        bool,
+        typer.Option(
+            help="Train under bf16 autocast (fp32 master weights): 1.9x faster a step on CPUs "
+            "with native bf16. The shipped weights were trained in fp32."
+        ),
+    ] = False,
     learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 1e-4,
     news_weight: Annotated[
         int, typer.Option(min=1, help="Times each newsqa-ko train question is seen per epoch.")
@@ -438,11 +445,10 @@ def train_reader_cmd(
         bool, typer.Option(help="Keep the weights; refit only answer selection and threshold.")
     ] = False,
 ) -> None:
-    """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about 36 min on 2
-    cores with native bf16, over an hour without), fit answer selection and abstention on the
-    val articles, and write the splits (eval/*-split.json), the weights and the model card.
-    Test articles are never read. The shipped selection was then refitted with
-    ``--selection-only --limit 400``."""
+    """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about an hour on 2
+    cores), fit answer selection and abstention on the val articles, and write the splits
+    (eval/*-split.json), the weights and the model card. Test articles are never read. The
+    shipped selection was then refitted with ``--selection-only --limit 400``."""
     from rag.answer.reader import (
         WEIGHTS_DIR,
         WEIGHTS_FILE,
@@ -462,7 +468,6 @@ def train_reader_cmd(
         model_path = resolve_model_path(settings.model_copy(update={"model": BUNDLED_MODEL}))
         weights = out or WEIGHTS_FILE
         card = weights.with_name("MODEL_CARD.md")
-        bf16 = in_bf16(settings.reader_precision)  # train and fit as it will answer
         if selection_only:
             facts = json.loads(reader_metadata(weights)["config"])  # what training recorded
         else:
@@ -480,7 +485,8 @@ def train_reader_cmd(
                 limit=limit,
                 bf16=bf16,
             )
-        reader = ExtractiveReader.load(model_path, weights=weights, bf16=bf16)
+        answer_bf16 = in_bf16(settings.reader_precision)  # fit as it will answer
+        reader = ExtractiveReader.load(model_path, weights=weights, bf16=answer_bf16)
         facts["selection"] = fit_selection(
             settings,
             korquad,

@@ -165,7 +165,7 @@ def train_reader(
     split_dir: Path,
     out: Path = WEIGHTS_FILE,
     trained_layers: int = 6,
-    epochs: int = 3,
+    epochs: int = 2,
     batch_size: int = 16,
     learning_rate: float = 1e-4,
     negative_rate: float = 0.3,
@@ -178,7 +178,7 @@ def train_reader(
     question is seen ``news_weight`` times per epoch: news is the product's domain, and its
     answers are longer than KorQuAD's, but it has twenty times fewer questions. ``bf16``:
     the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
-    with native bf16, where the reader answers in bf16 too."""
+    with native bf16."""
     started = time.perf_counter()
     random.seed(seed)
     np.random.seed(seed)
