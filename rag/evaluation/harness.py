@@ -28,6 +28,7 @@ from rag.answer.retrieval import Hit, HybridRetriever
 from rag.answer.selection import ReaderAnswerer, document_texts, read_candidates
 from rag.index.embedded import EmbeddedStore
 from rag.index.embedder import Embedder
+from rag.index.passage_store import PassageStore
 from rag.index.store import (
     CorpusIndex,
     DocumentInfo,
@@ -135,8 +136,8 @@ class QuestionResult:
     error: str | None = None
     #: Near-duplicates of the gold documents → the gold one (see :func:`copies_of_gold`).
     same_content: dict[str, str] = field(default_factory=dict)
-    #: Text of the first-ranked document, for answer_hit@1.
-    first_text: str | None = None
+    #: Whether the first-ranked document holds a gold answer (answer_hit@1).
+    first_holds_answer: bool | None = None
 
     def record(self) -> dict[str, Any]:
         q, a = self.question, self.answer
@@ -155,8 +156,8 @@ class QuestionResult:
                 )
         if q.answerable and q.docs:
             out |= retrieval_metrics(self.ranking, q.docs)
-        if q.answerable and self.first_text is not None:
-            out["answer_hit@1"] = float(any(contains_answer(self.first_text, g) for g in q.answers))
+        if q.answerable and self.first_holds_answer is not None:
+            out["answer_hit@1"] = float(self.first_holds_answer)
         if self.error is not None:
             out["error"] = self.error
             if q.answerable:  # an answer that never came is a wrong one
@@ -290,6 +291,15 @@ def failure(result: QuestionResult) -> dict[str, Any]:
     return row | {"error": result.error} if result.error is not None else row
 
 
+def _first_holds_answer(store: PassageStore, q: EvalQuestion, hits: list[Hit]) -> bool | None:
+    """Whether the first-ranked document holds a gold answer (``None``: nothing to check)."""
+    if not (hits and q.answerable):
+        return None
+    doc = hits[0].passage.doc_id
+    text = document_texts(store, [doc])[doc]
+    return any(contains_answer(text, g) for g in q.answers)
+
+
 def run_questions(
     pipeline: Pipeline,
     questions: list[EvalQuestion],
@@ -309,14 +319,13 @@ def run_questions(
     for q, hits in tqdm(steps, total=len(questions), desc="questions", unit="q", leave=False):
         copies = copies_of_gold(pipeline.index.documents, q.docs)
         ranking = ranked_docs(hits, copies)
-        first = hits[0].passage.doc_id if hits and q.answerable else None
-        first_text = document_texts(pipeline.index, [first])[first] if first else None
+        in_first = _first_holds_answer(pipeline.index, q, hits)
         if answers:
             try:
                 answer = pipeline.ask(q.question, mode)
             except Exception as exc:  # one broken question must not end the run
                 error = f"{type(exc).__name__}: {exc}"
-                results.append(QuestionResult(q, None, ranking, 0.0, error, copies, first_text))
+                results.append(QuestionResult(q, None, ranking, 0.0, error, copies, in_first))
                 continue
             latency = answer.timings_ms["total"]
         else:
@@ -327,7 +336,7 @@ def run_questions(
                 answer, latency = None, (time.perf_counter() - started) * 1000
             finally:
                 pipeline.embedder.cache_queries = True
-        results.append(QuestionResult(q, answer, ranking, latency, None, copies, first_text))
+        results.append(QuestionResult(q, answer, ranking, latency, None, copies, in_first))
     return results
 
 
