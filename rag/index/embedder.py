@@ -83,10 +83,7 @@ class Embedder:
         batches = range(0, len(order), self.batch_size)
         for start in tqdm(batches, desc="embedding", unit="batch", disable=not show_progress):
             rows = order[start : start + self.batch_size]
-            with (
-                self._turns.hold(),
-                bf16_autocast(self.bf16),
-            ):
+            with self._turns.hold(), bf16_autocast(self.bf16):
                 vectors[rows] = self.model.encode(
                     [texts[i] for i in rows],
                     prompt=prompt or None,
