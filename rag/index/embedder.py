@@ -30,25 +30,40 @@ class ModelTurns:
     """One forward pass at a time on the shared model, first come, first served. A plain
     lock is not fair: an update that releases it after a batch usually takes it straight
     back, and a question could wait for the whole update; served in turn, a question waits
-    for the batch under way, and a stream of questions never starves an update either."""
+    for the batch under way, and a stream of questions never starves an update either.
+    A waiter interrupted before its turn (a cancelled request, Ctrl-C) gives its ticket up,
+    so the turns after it are still served."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._next_ticket = 0
         self._serving = 0
+        self._abandoned: set[int] = set()
 
     @contextmanager
     def hold(self) -> Iterator[None]:
         with self._changed:
             ticket = self._next_ticket
             self._next_ticket += 1
-            self._changed.wait_for(lambda: self._serving == ticket)
+            try:
+                self._changed.wait_for(lambda: self._serving == ticket)
+            except BaseException:
+                self._abandoned.add(ticket)
+                self._pass_abandoned_turns()
+                raise
         try:
             yield
         finally:
             with self._changed:
                 self._serving += 1
-                self._changed.notify_all()
+                self._pass_abandoned_turns()
+
+    def _pass_abandoned_turns(self) -> None:
+        """Skip tickets nobody waits for any more, then wake the waiters (lock held)."""
+        while self._serving in self._abandoned:
+            self._abandoned.remove(self._serving)
+            self._serving += 1
+        self._changed.notify_all()
 
 
 class Embedder:

@@ -80,6 +80,37 @@ def test_the_model_is_held_in_turn_so_a_question_waits_for_one_batch() -> None:
     assert order == ["batch 0", "question", "batch 1", "batch 2"]
 
 
+def test_a_waiter_interrupted_before_its_turn_does_not_block_the_next_ones(monkeypatch) -> None:
+    turns, served = ModelTurns(), []
+    holding, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with turns.hold():
+            holding.set()
+            release.wait(10)
+
+    def interrupted(*_: object) -> bool:
+        raise KeyboardInterrupt
+
+    def later() -> None:
+        with turns.hold():
+            served.append("later")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert holding.wait(10)
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(turns._changed, "wait_for", interrupted)
+        with turns.hold():  # interrupted while it waits for the first
+            served.append("interrupted")
+    waiter = threading.Thread(target=later, daemon=True)
+    waiter.start()
+    release.set()
+    thread.join(10)
+    waiter.join(10)
+    assert served == ["later"]
+
+
 def test_a_question_is_embedded_between_batches_of_a_long_embedding(embedder) -> None:
     """An index update embeds thousands of passages with the model the questions use: a
     question waits for one batch, not for the update."""
