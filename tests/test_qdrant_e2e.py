@@ -3,6 +3,8 @@ answers as the embedded one does, through the pipeline, the API and `rag index`.
 
 import json
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,8 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.index.passage_store import PassageFilter
+from rag.index.qdrant_store import QdrantStore
+from rag.index.store import UpdateReport
 from rag.index.stores import update_store
 from rag.pipeline import Pipeline
 from rag.serve.api import create_app
@@ -82,7 +86,9 @@ def test_api_serves_from_qdrant(qdrant_pipeline):
     assert search.json()["results"][0]["doc_id"] == "004_d142976b477de943.txt"
 
 
-def test_updates_reembed_only_changed_documents(tmp_path, seeds_dir, embedder):
+def test_updates_reembed_only_changed_documents(tmp_path, seeds_dir, embedder, monkeypatch):
+    """…and hold the server's answering lock only while the collection is written, so
+    questions are answered while the new documents are embedded."""
     corpus = tmp_path / "news"
     corpus.mkdir()
     for name in ("001_d4b40c634d9b42e7.txt", "004_d142976b477de943.txt"):
@@ -91,14 +97,28 @@ def test_updates_reembed_only_changed_documents(tmp_path, seeds_dir, embedder):
         corpus_dir=corpus, index_dir=tmp_path / "index", store="qdrant", qdrant_path=tmp_path / "q"
     )
     calls: list[int] = []
+    answering, locked_while = threading.Lock(), {"embedding": set(), "writing": set()}
 
     def embed(texts: list[str]) -> np.ndarray:
         calls.append(len(texts))
+        locked_while["embedding"].add(answering.locked())
         return embedder.encode_passages(texts)
 
-    first, report = update_store(settings, embed)
+    for name in ("create", "write"):
+        method = getattr(QdrantStore, name)
+
+        def watched(*args: object, _method: Callable = method, **kwargs: object) -> object:
+            locked_while["writing"].add(answering.locked())
+            return _method(*args, **kwargs)
+
+        monkeypatch.setattr(QdrantStore, name, watched)
+
+    def update() -> tuple[QdrantStore, UpdateReport]:
+        return update_store(settings, embed, writing=answering)
+
+    first, report = update()
     assert report.rebuilt and not report.migrated and first.kind == "qdrant"
-    _, report = update_store(settings, embed)
+    _, report = update()
     assert not report.wrote and len(calls) == 1
 
     (corpus / "sub").mkdir()
@@ -107,11 +127,12 @@ def test_updates_reembed_only_changed_documents(tmp_path, seeds_dir, embedder):
         encoding="utf-8",
     )
     (corpus / "001_d4b40c634d9b42e7.txt").unlink()
-    second, report = update_store(settings, embed)
+    second, report = update()
     assert report.added == ["sub/new.txt"] and report.removed == ["001_d4b40c634d9b42e7.txt"]
     assert calls[-1] == second.documents["sub/new.txt"].passages  # only the new one embedded
     assert sorted(second.documents) == ["004_d142976b477de943.txt", "sub/new.txt"]
     assert second.passage_count == len(list(second.iter_passages()))
+    assert locked_while == {"embedding": {False}, "writing": {True}}
 
 
 def test_rag_index_store_qdrant_copies_the_embedded_index(tmp_path, seeds_dir, seed_pipeline):

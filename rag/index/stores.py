@@ -4,12 +4,15 @@ corpus folder.
 The embedded store keeps its own update path (``rag.index.store``: a new version folder
 per update). Qdrant is updated in place through ``PassageStore.write``, document by
 document, after the same checksum comparison; when its collection is missing, an embedded
-index of the corpus built with the same settings is copied in instead of re-embedding.
+index of the corpus built with the same settings is copied in instead of re-embedding. The
+new documents are embedded first; ``writing`` (the server's answering lock) is held only
+while the collection changes, so questions wait for the writes, not for the embedding.
 """
 
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
@@ -55,10 +58,14 @@ def refresh_store(
 
 
 def update_store(
-    settings: Settings, embed: Embed, rebuild: bool = False
+    settings: Settings,
+    embed: Embed,
+    rebuild: bool = False,
+    writing: AbstractContextManager[object] | None = None,
 ) -> tuple[PassageStore, UpdateReport]:
     """What ``rag index`` does: update in place, or rebuild when asked, or when the index
-    is corrupt or was built with other settings."""
+    is corrupt or was built with other settings. ``writing`` is held while a store that
+    changes in place (Qdrant) is written; an embedded index is built beside the live one."""
     if settings.store != "qdrant":
         index, report = update_index(settings, embed, rebuild)
         return EmbeddedStore(index, settings), report
@@ -71,11 +78,15 @@ def update_store(
                 raise
             if exc.reason != "missing":
                 log.warning("%s; rebuilding it", exc)
-    return _refresh_qdrant(settings, embed, previous, migrate=not rebuild)
+    return _refresh_qdrant(settings, embed, previous, migrate=not rebuild, writing=writing)
 
 
 def _refresh_qdrant(
-    settings: Settings, embed: Embed, previous: PassageStore | None, migrate: bool
+    settings: Settings,
+    embed: Embed,
+    previous: PassageStore | None,
+    migrate: bool,
+    writing: AbstractContextManager[object] | None = None,
 ) -> tuple[PassageStore, UpdateReport]:
     from rag.index.qdrant_store import QdrantStore
 
@@ -85,6 +96,7 @@ def _refresh_qdrant(
     if not sources:
         raise ValueError(f"no readable articles in {settings.corpus_dir}")
     migrated = False
+    writing = writing or nullcontext()
     if previous is None and migrate:
         try:
             embedded = load_index(index_path(settings), settings)
@@ -92,7 +104,8 @@ def _refresh_qdrant(
             pass
         else:
             log.warning("copying the embedded index %s into Qdrant", embedded.path)
-            previous, migrated = QdrantStore.from_index(embedded, settings), True
+            with writing:
+                previous, migrated = QdrantStore.from_index(embedded, settings), True
     checksums = {k: v.checksum for k, v in previous.documents.items()} if previous else {}
     report = diff_corpus(checksums, sources)
     report.rebuilt, report.migrated, report.skipped = previous is None, migrated, skipped
@@ -100,8 +113,11 @@ def _refresh_qdrant(
     if store is None or report.wrote:
         fresh = {*report.added, *report.changed}
         put = index_documents([clean(s) for s in sources if s.doc_id in fresh], settings, embed)
-        store = (
-            QdrantStore.create(settings, put) if store is None else store.write(put, report.removed)
-        )
+        with writing:
+            store = (
+                QdrantStore.create(settings, put)
+                if store is None
+                else store.write(put, report.removed)
+            )
     report.seconds = time.perf_counter() - started
     return store, report

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -318,20 +318,22 @@ class QAService:
         Questions go on being answered from the old index meanwhile (the model is held
         one batch at a time, Kiwi is safe to share once built) and from the new one once
         it is swapped in. A Qdrant collection changes in place, so there questions wait
-        for the update instead of seeing half of it."""
+        while it is written (not while the new documents are embedded) instead of seeing
+        half of it."""
         old = self._pipeline
-        in_place = self.settings.store == "qdrant"
-        with self._lock if in_place else nullcontext():
-            try:
-                index, report = update_store(
-                    self.settings, lambda texts: old.embedder.encode_passages(texts), rebuild
-                )
-            except (FileNotFoundError, ValueError) as exc:  # no corpus folder, no articles
-                raise HTTPException(
-                    409,
-                    f"색인을 갱신할 수 없습니다. 지금의 색인으로 계속 답합니다 (index not "
-                    f"updated; answers go on from the current index): {one_line(exc)}",
-                ) from None
+        try:
+            index, report = update_store(
+                self.settings,
+                lambda texts: old.embedder.encode_passages(texts),
+                rebuild,
+                writing=self._lock,
+            )
+        except (FileNotFoundError, ValueError) as exc:  # no corpus folder, no articles
+            raise HTTPException(
+                409,
+                f"색인을 갱신할 수 없습니다. 지금의 색인으로 계속 답합니다 (index not "
+                f"updated; answers go on from the current index): {one_line(exc)}",
+            ) from None
         # One assignment: an answer under way finishes on the pipeline it started with.
         self._pipeline = old.over(index, report)
         return ReindexOut(
