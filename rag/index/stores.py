@@ -34,6 +34,8 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 Embed = Callable[[list[str]], np.ndarray]
+#: No lock: a store written with nothing else reading it (``rag index``, first load).
+_UNGUARDED: AbstractContextManager[object] = nullcontext()
 
 
 def open_store(settings: Settings) -> PassageStore:
@@ -61,7 +63,7 @@ def update_store(
     settings: Settings,
     embed: Embed,
     rebuild: bool = False,
-    writing: AbstractContextManager[object] | None = None,
+    writing: AbstractContextManager[object] = _UNGUARDED,
 ) -> tuple[PassageStore, UpdateReport]:
     """What ``rag index`` does: update in place, or rebuild when asked, or when the index
     is corrupt or was built with other settings. ``writing`` is held while a store that
@@ -86,7 +88,7 @@ def _refresh_qdrant(
     embed: Embed,
     previous: PassageStore | None,
     migrate: bool,
-    writing: AbstractContextManager[object] | None = None,
+    writing: AbstractContextManager[object] = _UNGUARDED,
 ) -> tuple[PassageStore, UpdateReport]:
     from rag.index.qdrant_store import QdrantStore
 
@@ -96,7 +98,6 @@ def _refresh_qdrant(
     if not sources:
         raise ValueError(f"no readable articles in {settings.corpus_dir}")
     migrated = False
-    writing = writing or nullcontext()
     if previous is None and migrate:
         try:
             embedded = load_index(index_path(settings), settings)
