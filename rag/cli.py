@@ -587,9 +587,9 @@ def evaluate_cmd(
         str | None,
         typer.Option(
             "--reader",
-            help="Answer readers to compare, comma-separated: rules (the default), neural "
-            "(the trained reader), combined (the reader, falling back on the rules where it "
-            "would refuse).",
+            help="Answer readers to compare, comma-separated: neural (the trained reader, "
+            "the default), rules (the rule extractor), combined (the reader, falling back on "
+            "the rules where it would refuse).",
         ),
     ] = None,
     split: Annotated[

@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 from tqdm import tqdm
@@ -39,7 +40,7 @@ from rag.evaluation.harness import (
 )
 from rag.ingest.korean import get_kiwi
 from rag.pipeline import Pipeline
-from rag.settings import Settings
+from rag.settings import ReaderKind, Settings
 from rag.training.reader import korquad_split, newsqa_split
 
 #: A candidate counts as right when its character F1 with the gold answer reaches this.
@@ -52,6 +53,12 @@ class Instance:
     labels: list[int]
     answerable: bool
     near_miss: bool = False
+    #: What the rule extractor does with the same question and passages (the ``combined``
+    #: reader's fallback): answers at all, and answers right.
+    rules_answered: bool = False
+    rules_right: bool = False
+    #: The val set it comes from (KorQuAD, newsqa-ko).
+    source: str = ""
 
 
 def question_names(question: str) -> list[str]:
@@ -110,12 +117,17 @@ def question_instances(
     out = []
     for answerable, missed, text, chosen in asked:
         candidates = read_candidates(reader, text, chosen, val.pipeline.documents)  # type: ignore[arg-type]
-        labels = [
-            int(answerable and max(char_f1(c.text, g) for g in question.answers) >= CORRECT_F1)
-            for c in candidates
-        ]
-        out.append(Instance(candidates, labels, answerable, missed))
+        labels = [int(answerable and is_right(c.text, question)) for c in candidates]
+        ruled = val.pipeline.rules.run(text, chosen)
+        answered = not ruled.abstained and ruled.answer is not None
+        right = answered and answerable and is_right(ruled.answer, question)
+        out.append(Instance(candidates, labels, answerable, missed, answered, right, val.name))
     return out
+
+
+def is_right(answer: str, question: EvalQuestion) -> bool:
+    """Whether ``answer`` matches one of the gold answers closely enough to count."""
+    return max(char_f1(answer, g) for g in question.answers) >= CORRECT_F1
 
 
 def read_val_set(
@@ -143,25 +155,73 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
     return w
 
 
-def best_threshold(instances: list[Instance], scores: list[list[float]]) -> tuple[float, float]:
-    """Threshold on the best candidate's score maximising the share of answerable questions
-    answered right plus the share of unanswerable ones refused (each set weighs the same);
-    returns it and that balanced accuracy."""
+def best_candidates(
+    instances: list[Instance], scores: list[list[float]]
+) -> list[tuple[float, bool]]:
+    """Each instance's best score and whether that candidate is right."""
     tops = []
     for inst, probs in zip(instances, scores, strict=True):
         i = int(np.argmax(probs)) if probs else -1
         tops.append((probs[i] if probs else 0.0, bool(inst.labels[i]) if probs else False))
-    answerable = [t for t, inst in zip(tops, instances, strict=True) if inst.answerable]
-    unanswerable = [t for t, inst in zip(tops, instances, strict=True) if not inst.answerable]
+    return tops
+
+
+def balanced_accuracy(instances: list[Instance], outcomes: list[tuple[bool, bool]]) -> float:
+    """The share of answerable instances answered right plus the share of unanswerable ones
+    refused, halved (each set weighs the same); ``outcomes``: (answered, right) each."""
+    right = [ok for inst, (_, ok) in zip(instances, outcomes, strict=True) if inst.answerable]
+    refused = [
+        not answered
+        for inst, (answered, _) in zip(instances, outcomes, strict=True)
+        if not inst.answerable
+    ]
+    return (sum(right) / max(1, len(right)) + sum(refused) / max(1, len(refused))) / 2
+
+
+def best_threshold(instances: list[Instance], scores: list[list[float]]) -> tuple[float, float]:
+    """Threshold on the best candidate's score maximising the balanced accuracy; returns it
+    and that balanced accuracy."""
+    tops = best_candidates(instances, scores)
 
     def value(t: float) -> float:
-        right = sum(1 for p, ok in answerable if p >= t and ok) / max(1, len(answerable))
-        refused = sum(1 for p, _ in unanswerable if p < t) / max(1, len(unanswerable))
-        return (right + refused) / 2
+        return balanced_accuracy(instances, [(p >= t, p >= t and ok) for p, ok in tops])
 
     grid = sorted({0.0, *(round(p, 4) for p, _ in tops)})
     best = max(grid, key=lambda t: (value(t), -t))
     return best, value(best)
+
+
+def reader_outcomes(
+    instances: list[Instance], scores: list[list[float]], threshold: float, reader: ReaderKind
+) -> list[tuple[bool, bool]]:
+    """What each reader does with each instance, (answered, right): ``neural`` answers with
+    its best span at or above ``threshold``, ``rules`` as the rule extractor did, and
+    ``combined`` with the span, else the rules' answer."""
+    outcomes = []
+    for (p, ok), inst in zip(best_candidates(instances, scores), instances, strict=True):
+        if reader != "rules" and p >= threshold:
+            outcomes.append((True, ok))
+        elif reader != "neural" and inst.rules_answered:
+            outcomes.append((True, inst.rules_right))
+        else:
+            outcomes.append((False, False))
+    return outcomes
+
+
+def balanced_accuracy_by_set(
+    instances: list[Instance], outcomes: list[tuple[bool, bool]]
+) -> dict[str, float]:
+    """:func:`balanced_accuracy` of each val set on its own, rounded."""
+    return {
+        name: round(
+            balanced_accuracy(
+                [i for i in instances if i.source == name],
+                [o for i, o in zip(instances, outcomes, strict=True) if i.source == name],
+            ),
+            4,
+        )
+        for name in dict.fromkeys(i.source for i in instances)
+    }
 
 
 def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, float]:
@@ -249,6 +309,7 @@ def fit_selection(
     near_misses = [i for i in instances if i.near_miss]
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
+    scores = [[selection.probability(c.features) for c in inst.candidates] for inst in instances]
     ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
     for name, left_out in ABLATIONS.items():
         kept = [j for j in everything if FEATURES[j] not in left_out]
@@ -268,6 +329,12 @@ def fit_selection(
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),
         "val_near_misses_refused": refused_share(near_misses, selection),
+        "val_balanced_accuracy_by_reader": {
+            reader: balanced_accuracy_by_set(
+                instances, reader_outcomes(instances, scores, selection.threshold, reader)
+            )
+            for reader in get_args(ReaderKind)
+        },
         "val_balanced_accuracy_ablation": ablation,
     }
     out.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

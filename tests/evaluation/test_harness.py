@@ -221,7 +221,7 @@ def test_eval_command_json_on_a_few_questions(seed_settings, seed_pipeline, tmp_
         BUSAN_BUDGET,
         {
             "id": "b",
-            "question": "서울시는 2023년 일자리대상에서 어떤 상을 받았나?",
+            "question": "강원도 자비스(Jobis) 시스템 개발에 들어간 비용은?",
             "answers": [],
             "docs": [],
             "type": "unanswerable",

@@ -7,7 +7,15 @@ import re
 import numpy as np
 
 from rag.answer.selection import FEATURES
-from rag.training.selection import Instance, best_threshold, fit_logistic, fit_on, near_miss
+from rag.training.selection import (
+    Instance,
+    balanced_accuracy_by_set,
+    best_threshold,
+    fit_logistic,
+    fit_on,
+    near_miss,
+    reader_outcomes,
+)
 
 
 def test_fit_logistic_separates_a_signal_from_noise() -> None:
@@ -33,6 +41,27 @@ def test_threshold_refuses_weak_answers_and_keeps_strong_ones() -> None:
     scores = [[c.features[0] for c in inst.candidates] for inst in instances]
     threshold, balanced = best_threshold(instances, scores)
     assert -2.0 < threshold <= 3.0 and balanced == 1.0
+
+
+def test_each_reader_is_scored_on_each_val_set_alone() -> None:
+    # Threshold 0.5: the reader answers the first two; the rules answer three others.
+    instances = [
+        Instance([_C(0.9)], [1], True, source="news"),  # reader right
+        Instance([_C(0.6)], [0], False, source="news"),  # reader answers the unanswerable
+        Instance([_C(0.4)], [0], True, rules_answered=True, rules_right=True, source="news"),
+        Instance([_C(0.1)], [0], False, rules_answered=True, source="news"),
+        Instance([_C(0.2)], [0], True, source="wiki"),  # nobody answers
+        Instance([_C(0.2)], [0], False, source="wiki"),  # nobody answers: refused
+    ]
+    scores = [[c.features[0] for c in inst.candidates] for inst in instances]
+
+    def by_set(reader: str) -> dict[str, float]:
+        outcomes = reader_outcomes(instances, scores, 0.5, reader)  # type: ignore[arg-type]
+        return balanced_accuracy_by_set(instances, outcomes)
+
+    assert by_set("neural") == {"news": (1 / 2 + 1 / 2) / 2, "wiki": 0.5}
+    assert by_set("rules") == {"news": (1 / 2 + 1 / 2) / 2, "wiki": 0.5}
+    assert by_set("combined") == {"news": (1 + 0) / 2, "wiki": 0.5}
 
 
 def test_fit_on_a_subset_ignores_the_other_features() -> None:
