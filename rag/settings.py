@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     reader: ReaderKind = Field(
         "neural",
         description="Answer spans from the trained reader (neural), the rule extractor "
-        "(rules: about 15 ms a question against the reader's 130 ms with bf16, 1 s without), "
+        "(rules: 10-50 ms a question against the reader's 130-300 ms with bf16, 1 s without), "
         "or the reader falling back on the rules where it would refuse (combined); see README.",
     )
     reader_precision: Precision = Field(
