@@ -98,8 +98,8 @@ class Settings(BaseSettings):
     reader: ReaderKind = Field(
         "neural",
         description="Answer spans from the trained reader (neural), the rule extractor "
-        "(rules: 10-50 ms a question against the reader's 130-300 ms with bf16, 1 s without), "
-        "or the reader falling back on the rules where it would refuse (combined); see README.",
+        "(rules: several times faster, fewer answers right), or the reader falling back on "
+        "the rules where it would refuse (combined); figures in the README.",
     )
     reader_precision: Precision = Field(
         "auto",

@@ -224,6 +224,11 @@ def balanced_accuracy_by_set(
     }
 
 
+def probabilities(instances: list[Instance], selection: Selection) -> list[list[float]]:
+    """Each instance's candidates scored by ``selection``."""
+    return [[selection.probability(c.features) for c in inst.candidates] for inst in instances]
+
+
 def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, float]:
     """Logistic weights over the chosen feature columns (others weigh 0), the threshold,
     and the balanced accuracy they reach on ``instances``."""
@@ -234,7 +239,7 @@ def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, fl
     for j, value in zip(columns, w[:-1], strict=True):
         weights[j] = float(value)
     selection = Selection(tuple(weights), float(w[-1]), 0.5)
-    scores = [[selection.probability(c.features) for c in inst.candidates] for inst in instances]
+    scores = probabilities(instances, selection)
     threshold, balanced = best_threshold(instances, scores)
     return Selection(selection.weights, selection.bias, threshold), balanced
 
@@ -309,7 +314,7 @@ def fit_selection(
     near_misses = [i for i in instances if i.near_miss]
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
-    scores = [[selection.probability(c.features) for c in inst.candidates] for inst in instances]
+    scores = probabilities(instances, selection)
     ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
     for name, left_out in ABLATIONS.items():
         kept = [j for j in everything if FEATURES[j] not in left_out]

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from rag.answer.selection import FEATURES
+from rag.settings import ReaderKind
 from rag.training.selection import (
     Instance,
     balanced_accuracy_by_set,
@@ -55,8 +56,8 @@ def test_each_reader_is_scored_on_each_val_set_alone() -> None:
     ]
     scores = [[c.features[0] for c in inst.candidates] for inst in instances]
 
-    def by_set(reader: str) -> dict[str, float]:
-        outcomes = reader_outcomes(instances, scores, 0.5, reader)  # type: ignore[arg-type]
+    def by_set(reader: ReaderKind) -> dict[str, float]:
+        outcomes = reader_outcomes(instances, scores, 0.5, reader)
         return balanced_accuracy_by_set(instances, outcomes)
 
     assert by_set("neural") == {"news": (1 / 2 + 1 / 2) / 2, "wiki": 0.5}
