@@ -5,9 +5,13 @@ scores with retrieval and the abstention threshold are fitted on the *val* artic
 the reader never saw, so its confidence is judged on unseen text. Retrieval runs over the
 train + val paragraphs of KorQuAD (never the test articles) and over the whole newsqa-ko
 folder. Each val question is asked three times: as is (answerable); with its own article
-removed from the results (the documents do not say: abstain); and as a *near miss*, one year
+left out of the search (the documents do not say: abstain); and as a *near miss*, one year
 or proper noun swapped for one its article never mentions ("서울시는 2023년 …" asked of an
 article about 인천시), which retrieval still matches to the article: abstain too.
+
+The article is left out by a filter inside retrieval, not by dropping its passages from the
+results: retrieval scores are scaled to the best candidate, so the best passage of a corpus
+that lacks the article scores as high as a real unanswerable question's would.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.answer.reader import ExtractiveReader
-from rag.answer.retrieval import Hit
 from rag.answer.selection import (
     FEATURES,
     SELECTION_FILE,
@@ -38,6 +41,7 @@ from rag.evaluation.harness import (
     korquad_pipeline,
     load_questions,
 )
+from rag.index.passage_store import PassageFilter
 from rag.ingest.korean import get_kiwi
 from rag.pipeline import Pipeline
 from rag.settings import ReaderKind, Settings
@@ -98,7 +102,16 @@ class ValSet:
     #: The question's article (KorQuAD: the title; newsqa-ko: the file).
     article: Callable[[EvalQuestion], str]
     article_text: Callable[[str], str]
-    in_article: Callable[[Hit, str], bool]
+    #: The article a document (a retrieved passage's ``doc_id``) belongs to.
+    article_of: Callable[[str], str]
+
+    def without(self, article: str) -> PassageFilter:
+        """A search filter that leaves ``article`` and its copies in other outlets (which
+        answer the question too) out of the corpus."""
+        documents = self.pipeline.index.documents
+        gone = {d for d in documents if self.article_of(d) == article}
+        gone |= {copy for d in gone for copy in documents[d].same_as}
+        return PassageFilter(doc_ids=frozenset(documents.keys() - gone))
 
 
 def question_instances(
@@ -106,14 +119,18 @@ def question_instances(
 ) -> list[Instance]:
     """The question as is, without its own article, and as a near miss (``swapped``)."""
     article = val.article(question)
-    hits = val.pipeline.retriever.run(question.question, depth + 20)
-    elsewhere = [h for h in hits if not val.in_article(h, article)][:depth]
+    retriever = val.pipeline.retriever
     asked = [
-        (True, False, question.question, hits[:depth]),
-        (False, False, question.question, elsewhere),
+        (True, False, question.question, retriever.run(question.question, depth)),
+        (
+            False,
+            False,
+            question.question,
+            retriever.run(question.question, depth, where=val.without(article)),
+        ),
     ]
     if swapped is not None:
-        asked.append((False, True, swapped, val.pipeline.retriever.run(swapped, depth)))
+        asked.append((False, True, swapped, retriever.run(swapped, depth)))
     out = []
     for answerable, missed, text, chosen in asked:
         candidates = read_candidates(reader, text, chosen, val.pipeline.documents)  # type: ignore[arg-type]
@@ -284,7 +301,7 @@ def fit_selection(
             [q for q in questions if q.docs[0].rsplit("#", 1)[0] in val_titles][:limit],
             lambda q: q.docs[0].rsplit("#", 1)[0],
             articles.__getitem__,
-            lambda h, title: h.passage.title == title,
+            lambda doc_id: doc_id.rsplit("#", 1)[0],
         )
     ]
     if newsqa is not None:
@@ -302,7 +319,7 @@ def fit_selection(
                 news_val[:limit],
                 lambda q: q.docs[0],
                 lambda doc: (folder / doc).read_text(encoding="utf-8"),
-                lambda h, doc: h.passage.doc_id == doc,
+                lambda doc_id: doc_id,
             )
         )
     rng = random.Random(13)
@@ -328,8 +345,9 @@ def fit_selection(
         "fitted_on": "val articles: "
         + " and ".join(f"{len(v.questions)} {v.name} questions" for v in val_sets)
         + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles), "
-        f"each also asked with its own article removed from the results, and {len(near_misses)}"
-        " near misses (a year or name swapped for one the article never mentions)",
+        "each also asked with its own article (and its copies) left out of the search, and "
+        f"{len(near_misses)} near misses (a year or name swapped for one the article never "
+        "mentions)",
         "candidates": len(labels),
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),

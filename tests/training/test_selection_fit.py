@@ -10,6 +10,7 @@ from rag.answer.selection import FEATURES
 from rag.settings import ReaderKind
 from rag.training.selection import (
     Instance,
+    ValSet,
     balanced_accuracy_by_set,
     best_threshold,
     fit_logistic,
@@ -95,3 +96,18 @@ def test_a_near_miss_swaps_a_year_or_name_for_one_the_article_never_mentions() -
             kinds.add("name")
     assert kinds == {"year", "name"}
     assert near_miss("무엇을 받았나?", article, ["부산시"], random.Random(0)) is None
+
+
+def test_an_article_left_out_is_searched_as_a_corpus_without_it(seed_pipeline) -> None:
+    question = "2022년 인천시가 실제로 만들어 낸 일자리는 몇 개였나?"
+    retriever, documents = seed_pipeline.retriever, seed_pipeline.index.documents
+    beside = retriever.run(question, 5)
+    article = beside[0].passage.doc_id
+    left_out = {article, *documents[article].same_as}
+    val = ValSet("seeds", seed_pipeline, [], lambda q: q.docs[0], str, lambda doc_id: doc_id)
+    without = retriever.run(question, 5, where=val.without(article))
+    assert without and not {h.passage.doc_id for h in without} & left_out
+    # Scores are scaled to the best passage searched: without the article its best passage
+    # scores higher than it did ranked below the article (as a real unanswerable question's).
+    elsewhere = [h for h in beside if h.passage.doc_id not in left_out]
+    assert without[0].score > elsewhere[0].score
