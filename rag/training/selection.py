@@ -209,13 +209,14 @@ def best_threshold(instances: list[Instance], scores: list[list[float]]) -> tupl
 
 
 def reader_outcomes(
-    instances: list[Instance], scores: list[list[float]], threshold: float, reader: ReaderKind
+    instances: list[Instance], tops: list[tuple[float, bool]], threshold: float, reader: ReaderKind
 ) -> list[tuple[bool, bool]]:
     """What each reader does with each instance, (answered, right): ``neural`` answers with
-    its best span at or above ``threshold``, ``rules`` as the rule extractor did, and
-    ``combined`` with the span, else the rules' answer."""
+    its best span (``tops``, from :func:`best_candidates`) at or above ``threshold``,
+    ``rules`` as the rule extractor did, and ``combined`` with the span, else the rules'
+    answer."""
     outcomes = []
-    for (p, ok), inst in zip(best_candidates(instances, scores), instances, strict=True):
+    for (p, ok), inst in zip(tops, instances, strict=True):
         if reader != "rules" and p >= threshold:
             outcomes.append((True, ok))
         elif reader != "neural" and inst.rules_answered:
@@ -328,10 +329,11 @@ def fit_selection(
         for val in val_sets
         for instance in read_val_set(val, reader, settings.answer_passages, rng)
     ]
-    near_misses = [i for i in instances if i.near_miss]
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
-    scores = probabilities(instances, selection)
+    # Each instance's best candidate: the readers' outcomes and the near misses refused.
+    tops = best_candidates(instances, probabilities(instances, selection))
+    near_misses = [p for inst, (p, _) in zip(instances, tops, strict=True) if inst.near_miss]
     ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
     for name, left_out in ABLATIONS.items():
         kept = [j for j in everything if FEATURES[j] not in left_out]
@@ -351,10 +353,14 @@ def fit_selection(
         "candidates": len(labels),
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),
-        "val_near_misses_refused": refused_share(near_misses, selection),
+        "val_near_misses_refused": (
+            round(sum(p < selection.threshold for p in near_misses) / len(near_misses), 4)
+            if near_misses
+            else None
+        ),
         "val_balanced_accuracy_by_reader": {
             reader: balanced_accuracy_by_set(
-                instances, reader_outcomes(instances, scores, selection.threshold, reader)
+                instances, reader_outcomes(instances, tops, selection.threshold, reader)
             )
             for reader in get_args(ReaderKind)
         },
@@ -362,16 +368,3 @@ def fit_selection(
     }
     out.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return facts
-
-
-def refused_share(instances: list[Instance], selection: Selection) -> float | None:
-    """Share of ``instances`` whose best candidate falls below the threshold."""
-    if not instances:
-        return None
-    refused = sum(
-        1
-        for inst in instances
-        if max((selection.probability(c.features) for c in inst.candidates), default=0.0)
-        < selection.threshold
-    )
-    return round(refused / len(instances), 4)
