@@ -46,7 +46,9 @@ def make_answerer(
         return rules
     reader = shared_reader(str(settings.model_cache_dir), settings.reader_precision)
     fall_back = settings.reader == "combined"
-    return ReaderAnswerer(index, reader, rules, documents, fall_back=fall_back)
+    return ReaderAnswerer(
+        index, reader, rules, documents, fall_back=fall_back, answer_early=settings.answer_early
+    )
 
 
 @dataclass
@@ -175,9 +177,13 @@ class Pipeline:
                 f"settings {sorted(overrides)} change the index; evaluate them with "
                 "--index-dir pointing at an index built with them"
             )
+        same_reader = all(
+            getattr(settings, name) == getattr(self.settings, name)
+            for name in ("reader", "answer_early")
+        )
         answerer = (
             self.answerer  # shares its cache of sentence vectors
-            if settings.reader == self.settings.reader
+            if same_reader
             else make_answerer(settings, self.index, self.embedder, self.documents, self.rules)
         )
         return Pipeline(

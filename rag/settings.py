@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         "(rules: several times faster, fewer answers right), or the reader falling back on "
         "the rules where it would refuse (combined); figures in the README.",
     )
+    answer_early: bool = Field(
+        True,
+        description="The trained reader reads the top passage first and answers from it "
+        "alone where its span is probable enough (the early threshold fitted on val, in "
+        "selection.json), reading the other passages only otherwise: most questions are "
+        "answered in a fraction of the time; figures in the README.",
+    )
     reader_precision: Precision = Field(
         "auto",
         description="Arithmetic of the trained reader: bf16 (about 2.5x faster, same best "

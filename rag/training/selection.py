@@ -32,6 +32,7 @@ from rag.answer.selection import (
     SELECTION_FILE,
     Candidate,
     Selection,
+    normalize_span,
     read_candidates,
 )
 from rag.evaluation.harness import (
@@ -262,6 +263,98 @@ def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, fl
     return Selection(selection.weights, selection.bias, threshold), balanced
 
 
+#: Answering from the top passage alone may give another answer than reading all passages
+#: for at most this share of the answerable val questions.
+EARLY_CHANGES = 0.01
+
+
+def top_passage_alone(instance: Instance, selection: Selection) -> tuple[float, Candidate] | None:
+    """The top passage's span as the reader scores it read alone: the same features, but
+    agreeing with no other span. ``None`` when the top passage has no span."""
+    rank, agreement = FEATURES.index("inverse_rank"), FEATURES.index("agreement")
+    for c in instance.candidates:
+        if c.features[rank] == 1.0:
+            alone = tuple(0.0 if j == agreement else x for j, x in enumerate(c.features))
+            return selection.probability(alone), c
+    return None
+
+
+@dataclass(frozen=True)
+class EarlyOutcome:
+    """One instance answered from its top passage alone, against reading all passages."""
+
+    probability: float
+    #: An answerable question answered otherwise than reading all passages answers it, or
+    #: an unanswerable one answered where reading all refuses it.
+    changed: bool
+    right_alone: bool
+    right_all: bool
+    answerable: bool
+
+
+def early_outcomes(
+    instances: list[Instance], scores: list[list[float]], selection: Selection
+) -> list[EarlyOutcome]:
+    """:class:`EarlyOutcome` of each instance whose top passage has a span; ``scores``: the
+    instances' candidates scored by ``selection`` (:func:`probabilities`)."""
+    out = []
+    for inst, probs in zip(instances, scores, strict=True):
+        alone = top_passage_alone(inst, selection)
+        if alone is None:
+            continue
+        p, first = alone
+        best = int(np.argmax(probs))
+        answered = probs[best] >= selection.threshold
+        same = normalize_span(inst.candidates[best].text) == normalize_span(first.text)
+        out.append(
+            EarlyOutcome(
+                p,
+                not answered or (inst.answerable and not same),
+                bool(inst.labels[inst.candidates.index(first)]),
+                answered and bool(inst.labels[best]),
+                inst.answerable,
+            )
+        )
+    return out
+
+
+def early_threshold(
+    instances: list[Instance], selection: Selection
+) -> tuple[float | None, dict[str, object]]:
+    """The lowest probability (never below the abstention threshold) at which the top
+    passage's span is answered without reading the others, such that at most
+    :data:`EARLY_CHANGES` of the answerable questions change (:class:`EarlyOutcome`); and
+    what it does on ``instances``."""
+    scores = probabilities(instances, selection)
+    outcomes = early_outcomes(instances, scores, selection)
+    answerable = sum(inst.answerable for inst in instances)
+    options = sorted({o.probability for o in outcomes if o.probability >= selection.threshold})
+    chosen = next(
+        (
+            t
+            for t in options
+            if sum(o.changed for o in outcomes if o.probability >= t) <= EARLY_CHANGES * answerable
+        ),
+        None,
+    )
+    if chosen is None:
+        return None, {}
+    early = [o for o in outcomes if o.probability >= chosen]
+    tops = best_candidates(instances, scores)
+    right_all = sum(
+        p >= selection.threshold and ok
+        for inst, (p, ok) in zip(instances, tops, strict=True)
+        if inst.answerable
+    )
+    return round(chosen, 4), {
+        "answerable_answered_early": round(sum(o.answerable for o in early) / answerable, 4),
+        "answers_changed": sum(o.changed for o in early),
+        "answerable_right_reading_all": right_all,
+        "answerable_right_reading_early": right_all
+        - sum(o.right_all - o.right_alone for o in early if o.answerable),
+    }
+
+
 #: Feature groups whose worth the fit reports by leaving each out.
 ABLATIONS = {
     "retrieval score and rank": ("retrieval_score", "inverse_rank"),
@@ -338,12 +431,14 @@ def fit_selection(
     for name, left_out in ABLATIONS.items():
         kept = [j for j in everything if FEATURES[j] not in left_out]
         ablation[f"without {name}"] = round(fit_on(instances, kept)[1], 4)
+    early, early_facts = early_threshold(instances, selection)
     labels = [label for inst in instances for label in inst.labels]
     facts: dict[str, object] = {
         "features": list(FEATURES),
         "weights": [round(v, 6) for v in selection.weights],
         "bias": round(selection.bias, 6),
         "threshold": selection.threshold,
+        "early_threshold": early,
         "fitted_on": "val articles: "
         + " and ".join(f"{len(v.questions)} {v.name} questions" for v in val_sets)
         + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles), "
@@ -365,6 +460,7 @@ def fit_selection(
             for reader in get_args(ReaderKind)
         },
         "val_balanced_accuracy_ablation": ablation,
+        "val_answering_early": early_facts,
     }
     out.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return facts

@@ -1,6 +1,8 @@
 """Answer selection over the reader's spans: a document must name what the question names,
 and the spans are exact slices of the documents."""
 
+import pytest
+
 from rag.answer.selection import FEATURES, document_texts, read_candidates
 
 MISSING = FEATURES.index("entity_missing_in_document")
@@ -49,3 +51,39 @@ def test_combined_answers_with_the_reader_and_falls_back_on_the_rules(seed_pipel
         assert (got.answer, got.abstained) == (expected.answer, expected.abstained)
     assert fell_back >= 1  # the fallback path was taken
     assert neural.ask(questions[-1]).abstained and combined.ask(questions[-1]).abstained
+
+
+def test_the_top_passage_is_read_first_and_the_rest_only_when_it_is_not_enough(
+    seed_pipeline, monkeypatch
+) -> None:
+    early = seed_pipeline.with_settings(reader="neural", answer_early=True)
+    everything = seed_pipeline.with_settings(reader="neural", answer_early=False)
+    reader, selection = early.answerer.reader, early.answerer.selection
+    assert selection.early is not None and selection.early >= selection.threshold
+    read: list[int] = []
+    run = reader.run
+    monkeypatch.setattr(reader, "run", lambda q, texts: read.append(len(texts)) or run(q, texts))
+    depth = seed_pipeline.settings.answer_passages
+    kinds = set()
+    for question in [
+        "부산시가 확보한 인센티브 사업비는 얼마야?",
+        "인천시의 2022년 일자리 창출 목표는 몇 개였어?",
+        "강원도 고용보험 피보험자수는 얼마에서 얼마로 늘었나?",
+        "화성에 사는 사람은 몇 명이야?",
+    ]:
+        read.clear()
+        got = early.ask(question)
+        calls = list(read)
+        read.clear()
+        expected = everything.ask(question)
+        assert read == [depth]  # reading everything: one pass over all passages
+        if calls == [1]:  # answered from the top passage alone, confidently
+            kinds.add("early")
+            assert not got.abstained and got.confidence >= selection.early
+            assert len({s.doc_id for s in got.sources}) == 1
+        else:  # not enough: the other passages read too, and the answer is reading all's
+            kinds.add("all")
+            assert calls == [1, depth - 1]
+            assert (got.answer, got.abstained) == (expected.answer, expected.abstained)
+            assert got.confidence == pytest.approx(expected.confidence, abs=1e-4)  # batching
+    assert kinds == {"early", "all"}

@@ -1,12 +1,13 @@
 """Answer selection fitting: the logistic fit finds the signal, the threshold trades
 answers against refusals."""
 
+import math
 import random
 import re
 
 import numpy as np
 
-from rag.answer.selection import FEATURES
+from rag.answer.selection import FEATURES, Selection
 from rag.settings import ReaderKind
 from rag.training.selection import (
     Instance,
@@ -14,6 +15,7 @@ from rag.training.selection import (
     balanced_accuracy_by_set,
     best_candidates,
     best_threshold,
+    early_threshold,
     fit_logistic,
     fit_on,
     near_miss,
@@ -112,3 +114,38 @@ def test_an_article_left_out_is_searched_as_a_corpus_without_it(seed_pipeline) -
     # scores higher than it did ranked below the article (as a real unanswerable question's).
     elsewhere = [h for h in beside if h.passage.doc_id not in left_out]
     assert without[0].score > elsewhere[0].score
+
+
+class _Span:
+    def __init__(self, text: str, margin: float, rank: int, agreement: float = 0.0) -> None:
+        self.text = text
+        features = [0.0] * len(FEATURES)
+        features[FEATURES.index("margin")] = margin
+        features[FEATURES.index("inverse_rank")] = 1 / (1 + rank)
+        features[FEATURES.index("agreement")] = agreement
+        self.features = tuple(features)
+
+
+def test_the_early_threshold_keeps_answers_that_reading_all_would_change() -> None:
+    weights = [0.0] * len(FEATURES)
+    weights[FEATURES.index("margin")] = weights[FEATURES.index("agreement")] = 1.0
+    selection = Selection(tuple(weights), 0.0, 0.5)
+    sure = Instance([_Span("x", 3.0, 0), _Span("y", -1.0, 1)], [1, 0], True)
+    # Alone the top span scores σ(1) = 0.73; read with the others, "b" agrees with a third
+    # passage and wins (σ(2) = 0.88): answering early would change the answer.
+    overruled = Instance(
+        [_Span("a", 1.0, 0), _Span("b", 1.0, 1, 1), _Span("b", -4, 2, 1)], [0, 1, 1], True
+    )
+    unanswerable = Instance([_Span("c", -3.0, 0)], [0], False)
+
+    early, facts = early_threshold([sure] * 99 + [overruled, unanswerable], selection)
+    assert early == round(1 / (1 + math.exp(-1.0)), 4)  # one change in 100 is allowed
+    assert facts["answers_changed"] == 1 and facts["answerable_answered_early"] == 1.0
+    assert facts["answerable_right_reading_all"] == 100
+    assert facts["answerable_right_reading_early"] == 99
+
+    early, facts = early_threshold([sure] * 99 + [overruled] * 2 + [unanswerable], selection)
+    assert early == round(1 / (1 + math.exp(-3.0)), 4)  # two are not: only "x" is sure
+    assert facts["answers_changed"] == 0 and facts["answerable_answered_early"] == round(
+        99 / 101, 4
+    )
