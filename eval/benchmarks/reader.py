@@ -58,7 +58,7 @@ def ask_rows(neural: Pipeline, questions: Sequence[str]) -> list[list[object]]:
     neural.embedder.cache_queries = False
     rules = neural.with_settings(reader="rules")
     every = neural.with_settings(answer_early=False)
-    log(f"warming both answerers on the passages of {len(questions)} questions")
+    log(f"warming the answerers on the passages of {len(questions)} questions")
     depth = neural.settings.answer_passages
     passages = [h.passage for hits in neural.search_batch(list(questions), k=depth) for h in hits]
     answerers = [neural.answerer, rules.answerer]

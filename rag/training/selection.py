@@ -268,14 +268,15 @@ def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, fl
 EARLY_CHANGES = 0.01
 
 
-def top_passage_alone(instance: Instance, selection: Selection) -> tuple[float, Candidate] | None:
-    """The top passage's span as the reader scores it read alone: the same features, but
-    agreeing with no other span. ``None`` when the top passage has no span."""
+def top_passage_alone(instance: Instance, selection: Selection) -> tuple[float, int] | None:
+    """The top passage's span as the reader scores it read alone (the same features, but
+    agreeing with no other span), and its index among the candidates; ``None`` when the
+    top passage has no span."""
     rank, agreement = FEATURES.index("inverse_rank"), FEATURES.index("agreement")
-    for c in instance.candidates:
+    for i, c in enumerate(instance.candidates):
         if c.features[rank] == 1.0:
             alone = tuple(0.0 if j == agreement else x for j, x in enumerate(c.features))
-            return selection.probability(alone), c
+            return selection.probability(alone), i
     return None
 
 
@@ -292,41 +293,30 @@ class EarlyOutcome:
     answerable: bool
 
 
-def early_outcomes(
-    instances: list[Instance], scores: list[list[float]], selection: Selection
-) -> list[EarlyOutcome]:
-    """:class:`EarlyOutcome` of each instance whose top passage has a span; ``scores``: the
-    instances' candidates scored by ``selection`` (:func:`probabilities`)."""
-    out = []
-    for inst, probs in zip(instances, scores, strict=True):
-        alone = top_passage_alone(inst, selection)
-        if alone is None:
-            continue
-        p, first = alone
-        best = int(np.argmax(probs))
-        answered = probs[best] >= selection.threshold
-        same = normalize_span(inst.candidates[best].text) == normalize_span(first.text)
-        out.append(
-            EarlyOutcome(
-                p,
-                not answered or (inst.answerable and not same),
-                bool(inst.labels[inst.candidates.index(first)]),
-                answered and bool(inst.labels[best]),
-                inst.answerable,
-            )
-        )
-    return out
-
-
 def early_threshold(
-    instances: list[Instance], selection: Selection
+    instances: list[Instance],
+    scores: list[list[float]],
+    tops: list[tuple[float, bool]],
+    selection: Selection,
 ) -> tuple[float | None, dict[str, object]]:
     """The lowest probability (never below the abstention threshold) at which the top
     passage's span is answered without reading the others, such that at most
     :data:`EARLY_CHANGES` of the answerable questions change (:class:`EarlyOutcome`); and
-    what it does on ``instances``."""
-    scores = probabilities(instances, selection)
-    outcomes = early_outcomes(instances, scores, selection)
+    what it does on ``instances``. ``scores`` and ``tops``: the instances' candidates scored
+    by ``selection`` (:func:`probabilities`) and the best of each (:func:`best_candidates`)."""
+    answered = [p >= selection.threshold for p, _ in tops]
+    outcomes = []
+    for inst, probs, (_, ok), said in zip(instances, scores, tops, answered, strict=True):
+        alone = top_passage_alone(inst, selection)
+        if alone is None:
+            continue
+        p, first = alone
+        best = inst.candidates[int(np.argmax(probs))].text
+        same = normalize_span(best) == normalize_span(inst.candidates[first].text)
+        changed = not said or (inst.answerable and not same)
+        outcomes.append(
+            EarlyOutcome(p, changed, bool(inst.labels[first]), said and ok, inst.answerable)
+        )
     answerable = sum(inst.answerable for inst in instances)
     options = sorted({o.probability for o in outcomes if o.probability >= selection.threshold})
     chosen = next(
@@ -340,10 +330,9 @@ def early_threshold(
     if chosen is None:
         return None, {}
     early = [o for o in outcomes if o.probability >= chosen]
-    tops = best_candidates(instances, scores)
     right_all = sum(
-        p >= selection.threshold and ok
-        for inst, (p, ok) in zip(instances, tops, strict=True)
+        said and ok
+        for inst, (_, ok), said in zip(instances, tops, answered, strict=True)
         if inst.answerable
     )
     return round(chosen, 4), {
@@ -424,14 +413,16 @@ def fit_selection(
     ]
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
-    # Each instance's best candidate: the readers' outcomes and the near misses refused.
-    tops = best_candidates(instances, probabilities(instances, selection))
+    # Each instance's best candidate: the readers' outcomes, the near misses refused and
+    # what answering from the top passage alone changes.
+    scores = probabilities(instances, selection)
+    tops = best_candidates(instances, scores)
     near_misses = [p for inst, (p, _) in zip(instances, tops, strict=True) if inst.near_miss]
     ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
     for name, left_out in ABLATIONS.items():
         kept = [j for j in everything if FEATURES[j] not in left_out]
         ablation[f"without {name}"] = round(fit_on(instances, kept)[1], 4)
-    early, early_facts = early_threshold(instances, selection)
+    early, early_facts = early_threshold(instances, scores, tops, selection)
     labels = [label for inst in instances for label in inst.labels]
     facts: dict[str, object] = {
         "features": list(FEATURES),

@@ -19,6 +19,7 @@ from rag.training.selection import (
     fit_logistic,
     fit_on,
     near_miss,
+    probabilities,
     reader_outcomes,
 )
 
@@ -126,6 +127,11 @@ class _Span:
         self.features = tuple(features)
 
 
+def _early(instances: list[Instance], selection: Selection) -> tuple[float | None, dict]:
+    scores = probabilities(instances, selection)
+    return early_threshold(instances, scores, best_candidates(instances, scores), selection)
+
+
 def test_the_early_threshold_keeps_answers_that_reading_all_would_change() -> None:
     weights = [0.0] * len(FEATURES)
     weights[FEATURES.index("margin")] = weights[FEATURES.index("agreement")] = 1.0
@@ -138,13 +144,13 @@ def test_the_early_threshold_keeps_answers_that_reading_all_would_change() -> No
     )
     unanswerable = Instance([_Span("c", -3.0, 0)], [0], False)
 
-    early, facts = early_threshold([sure] * 99 + [overruled, unanswerable], selection)
+    early, facts = _early([sure] * 99 + [overruled, unanswerable], selection)
     assert early == round(1 / (1 + math.exp(-1.0)), 4)  # one change in 100 is allowed
     assert facts["answers_changed"] == 1 and facts["answerable_answered_early"] == 1.0
     assert facts["answerable_right_reading_all"] == 100
     assert facts["answerable_right_reading_early"] == 99
 
-    early, facts = early_threshold([sure] * 99 + [overruled] * 2 + [unanswerable], selection)
+    early, facts = _early([sure] * 99 + [overruled] * 2 + [unanswerable], selection)
     assert early == round(1 / (1 + math.exp(-3.0)), 4)  # two are not: only "x" is sure
     assert facts["answers_changed"] == 0 and facts["answerable_answered_early"] == round(
         99 / 101, 4
