@@ -1,5 +1,6 @@
 """The trained reader: what a warm ``ask`` costs with it rather than the rule extractor,
-and what bf16 autocast and int8 dynamic quantisation change against fp32."""
+where that time goes, and what bf16 autocast and int8 dynamic quantisation change against
+fp32."""
 
 import argparse
 import tempfile
@@ -8,12 +9,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from rag.answer.reader import ExtractiveReader, SpanCandidate
+from rag.answer.reader import ExtractiveReader, SpanCandidate, pad_ids
 from rag.answer.selection import ReaderAnswerer
 from rag.index.model_store import ensure_e5_model
 from rag.pipeline import Pipeline
-from rag.settings import Settings
+from rag.settings import Settings, bf16_autocast
 
 from .common import SEEDS_DIR, WARMUP, load_note, log, percentiles, print_table, seed_questions
 from .latency import time_alternating
@@ -33,6 +35,19 @@ def part_reader(args: argparse.Namespace) -> None:
             f"up each, the rest go to each in turn; question-vector cache off); {load_note()}",
             ["reader", "timed queries", "p50 (ms)", "p95 (ms)", "p99 (ms)", "mean (ms)"],
             ask_rows(pipeline, questions),
+        )
+        print_table(
+            f"seeds: where a warm neural ask's time goes (questions {WARMUP + 1}–"
+            f"{len(questions)}, question-vector cache off; reading = the reader's calls: "
+            f"tokenising, forward passes, best spans); {load_note()}",
+            ["stage", "p50 (ms)", "mean (ms)"],
+            stage_rows(pipeline, questions),
+        )
+        print_table(
+            f"reader: one forward pass over one window, by its length in tokens (median of "
+            f"{WINDOW_REPEATS}, after one untimed); {load_note()}",
+            ["tokens", "ms"],
+            window_rows(pipeline),
         )
         print_table(
             f"reader: bf16 autocast and int8 dynamic quantisation vs fp32 (top "
@@ -81,6 +96,69 @@ def ask_rows(neural: Pipeline, questions: Sequence[str]) -> list[list[object]]:
         [label, len(s), *percentiles(s), float(np.mean(s))]
         for (label, _, _), s in zip(variants, samples, strict=True)
     ]
+
+
+class TimedReader:
+    """The reader, adding up the time of each call (to split ``ask`` into stages)."""
+
+    def __init__(self, reader: ExtractiveReader) -> None:
+        self.reader = reader
+        self.ms = 0.0
+
+    def run(self, question: str, contexts: list[str]) -> list[SpanCandidate | None]:
+        started = time.perf_counter()
+        try:
+            return self.reader.run(question, contexts)
+        finally:
+            self.ms += (time.perf_counter() - started) * 1000
+
+
+def stage_rows(neural: Pipeline, questions: Sequence[str]) -> list[list[object]]:
+    """Retrieval, the reader's calls and the rest (answer selection, boundaries, checks)
+    of warm ``ask`` calls with the trained reader, from the timings each answer reports."""
+    answerer = neural.answerer
+    if not isinstance(answerer, ReaderAnswerer):
+        return []
+    neural.embedder.cache_queries = False
+    timed = TimedReader(answerer.reader)
+    answerer.reader = timed  # type: ignore[assignment]
+    stages: dict[str, list[float]] = {"retrieval": [], "reading": [], "the rest": [], "all": []}
+    try:
+        for i, q in enumerate(questions):
+            timed.ms = 0.0
+            timings = neural.ask(q).timings_ms
+            if i >= WARMUP:
+                stages["retrieval"].append(timings["retrieve"])
+                stages["reading"].append(timed.ms)
+                stages["the rest"].append(timings["answer"] - timed.ms)
+                stages["all"].append(timings["total"])
+    finally:
+        answerer.reader = timed.reader
+    return [[name, percentiles(ms)[0], float(np.mean(ms))] for name, ms in stages.items()]
+
+
+#: Forward passes timed per window length.
+WINDOW_REPEATS = 9
+
+
+def window_rows(neural: Pipeline) -> list[list[object]]:
+    """What one window costs the reader: the fixed cost of its layers, then per token."""
+    answerer = neural.answerer
+    if not isinstance(answerer, ReaderAnswerer):
+        return []
+    reader = answerer.reader
+    rows: list[list[object]] = []
+    for tokens in (64, 128, 192, 256):
+        ids, mask = pad_ids([[5 + i % 1000 for i in range(tokens)]], 1)
+        with torch.inference_mode(), bf16_autocast(reader.bf16):
+            reader.model(ids, mask)
+            ms = []
+            for _ in range(WINDOW_REPEATS):
+                started = time.perf_counter()
+                reader.model(ids, mask)
+                ms.append((time.perf_counter() - started) * 1000)
+        rows.append([tokens, float(np.median(ms))])
+    return rows
 
 
 def precision_rows(pipeline: Pipeline, questions: Sequence[str]) -> list[list[object]]:

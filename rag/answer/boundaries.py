@@ -46,6 +46,10 @@ _NUMBER_BOUNDS = frozenset(
 #: Bylines run into the text ("연합뉴스 류효림 기자 시민들"): never part of an answer.
 _BYLINE = ("기자", "특파원", "앵커")
 
+#: Brackets and quotes, opening and closing, in pairs.
+_PAIRS = dict(zip("([{‘“「『《〈", ")]}’”」』》〉", strict=True))
+_CLOSING = {close: open_ for open_, close in _PAIRS.items()}
+
 _NOMINAL = re.compile(r"^(NN[GPB]|NR|SN|SL|SH|XPN|XSN|XR|SO|SW)$")
 _NAME_TAGS = ("NNP", "SL", "SH")
 _WORD = re.compile(r"\S+")
@@ -132,6 +136,26 @@ def _grow_right(text: str, end: int, keep: Keep, limit: int) -> int:
         if part < len(word):  # a particle ends the phrase
             break
     return end
+
+
+def without_stray_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` without an opening bracket or quote at its start that it never
+    closes, nor a closing one at its end that it never opened (nor the spaces that leaves):
+    "(10월 2일" → "10월 2일", while "‘뿌리산업 일자리센터’" keeps both. A span of nothing
+    else stays as it is."""
+
+    def stray_first(i: int) -> bool:
+        return text[i] in _PAIRS and _PAIRS[text[i]] not in text[i + 1 : end]
+
+    def stray_last(i: int) -> bool:
+        return text[i] in _CLOSING and _CLOSING[text[i]] not in text[first:i]
+
+    first, last = start, end
+    while first < last and (text[first].isspace() or stray_first(first)):
+        first += 1
+    while first < last and (text[last - 1].isspace() or stray_last(last - 1)):
+        last -= 1
+    return (first, last) if first < last else (start, end)
 
 
 def widen_span(

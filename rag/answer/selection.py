@@ -28,7 +28,7 @@ from rag.answer.answerer import (
     canonical,
     question_entities,
 )
-from rag.answer.boundaries import widen_span
+from rag.answer.boundaries import widen_span, without_stray_brackets
 from rag.answer.extract import QuestionType, classify_question
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
 from rag.answer.retrieval import Hit
@@ -191,12 +191,14 @@ def span_candidates(
         if last > first:
             found.append((rank, hit, span, first, last))
     # Features weigh the span the reader marked (as selection was fitted); the answer is
-    # that span grown to the words the question asks for.
+    # that span, without stray brackets, grown to the words the question asks for.
     counts = Counter(normalize_span(h.passage.text[f:la]) for _, h, _, f, la in found)
     out = []
     for rank, hit, span, first, last in found:
         passage, core = hit.passage.text, hit.passage.text[first:last]
-        start, end = widen_span(passage, first, last, question, qtype)
+        start, end = widen_span(
+            passage, *without_stray_brackets(passage, first, last), question, qtype
+        )
         features = candidate_features(
             span,
             hit,

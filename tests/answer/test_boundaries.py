@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.answer.boundaries import widen_span
+from rag.answer.boundaries import widen_span, without_stray_brackets
 from rag.answer.extract import classify_question
 
 
@@ -131,6 +131,32 @@ def test_the_span_grows_to_what_the_question_asks(text, core, question, expected
 )
 def test_the_span_stays_where_growing_would_add_the_wrong_words(text, core, question):
     assert widened(text, core, question) == core
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        # an opening bracket the span never closes, and a closing one it never opened
+        ("수호천사 기념일(10월 2일)에 모인다.", "(10월 2일", "10월 2일"),
+        ("고용보험 피보험자수(3만3800명→3만4600명)", "3만4600명)", "3만4600명"),
+        ("인천시는 ‘ 뿌리산업 일자리센터’를", "‘ 뿌리산업", "뿌리산업"),
+        # brackets and quotes that pair up inside the span stay
+        ("인천시의 ‘뿌리산업 일자리센터’가", "‘뿌리산업 일자리센터’", "‘뿌리산업 일자리센터’"),
+        (
+            "강원도 3대 규제자유특구(정밀의료, 디지털 헬스케어)",
+            "특구(정밀의료, 디지털 헬스케어)",
+            "특구(정밀의료, 디지털 헬스케어)",
+        ),
+        # a closing quote written as an apostrophe before a year is no stray opening one
+        ("’19년 최우수상", "’19년", "’19년"),
+        # a span of a bracket alone is left as it is, never emptied
+        ("기념일 (10월 2일)", "(", "("),
+    ],
+)
+def test_stray_brackets_and_quotes_leave_the_span(text, span, expected):
+    start = text.index(span)
+    s, e = without_stray_brackets(text, start, start + len(span))
+    assert text[s:e] == expected
 
 
 @settings(max_examples=300, deadline=None)

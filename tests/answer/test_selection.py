@@ -1,9 +1,14 @@
 """Answer selection over the reader's spans: a document must name what the question names,
 and the spans are exact slices of the documents."""
 
+import math
+
 import pytest
 
-from rag.answer.selection import FEATURES, document_texts, read_candidates
+from rag.answer.reader import SpanCandidate
+from rag.answer.retrieval import Hit
+from rag.answer.selection import FEATURES, document_texts, read_candidates, span_candidates
+from rag.ingest.passages import Passage
 
 MISSING = FEATURES.index("entity_missing_in_document")
 
@@ -30,6 +35,24 @@ def test_a_year_the_document_never_names_is_flagged(seed_pipeline) -> None:
             assert c.text == c.hit.passage.text[c.start - c.hit.passage.start :][: len(c.text)]
     assert all(v == 1.0 for (year, _), v in flags.items() if year == "2031")
     assert any(v == 0.0 for (year, _), v in flags.items() if year == "2023")
+
+
+def test_a_stray_bracket_the_reader_marks_leaves_the_answer_not_the_features() -> None:
+    text = "강원도 고용보험 피보험자수(3만3800명→3만4600명)가 늘었다."
+    passage = Passage(
+        "a.txt#0", "a.txt", 100, 100 + len(text), text, "강원", ((100, 100 + len(text)),)
+    )
+    marked = text.index("(3만3800명")
+    spans = [SpanCandidate(0, marked, marked + len("(3만3800명"), 5.0, 2.0)]
+    question = "강원도 고용보험 피보험자수는 얼마에서 늘었나?"
+    (candidate,) = span_candidates(
+        question, [Hit(passage, 1.0)], spans, lambda ids: {d: text for d in ids}
+    )
+    assert candidate.text == "3만3800명"
+    assert text[candidate.start - 100 : candidate.end - 100] == candidate.text
+    # the selection weighs the span as marked (as it was fitted): its length holds the bracket
+    length = candidate.features[FEATURES.index("log_length")]
+    assert length == pytest.approx(math.log1p(len("(3만3800명")))
 
 
 def test_combined_answers_with_the_reader_and_falls_back_on_the_rules(seed_pipeline) -> None:
