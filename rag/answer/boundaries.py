@@ -6,7 +6,8 @@ The reader marks the core of an answer (it learnt KorQuAD's short spans); a news
 wants the words around it that change its meaning: the range particle the question asks
 for, the qualifier of a number or a date, the bound or unit after a number, a person's
 affiliation and title, the region before a place. The span only grows outward over whole
-words of its passage, so the answer stays a verbatim slice of it.
+words of its passage, so the answer stays a verbatim slice of it; before growing, it drops a
+bracket or quote the reader's span opens and never closes ("(10월 2일").
 """
 
 from __future__ import annotations

@@ -182,3 +182,16 @@ def test_a_grown_span_holds_the_span_and_stays_inside_the_text(text, bounds, que
         return
     s, e = widen_span(text, start, end, question, classify_question(question))
     assert 0 <= s <= start < end <= e <= len(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="가나 1(()[]‘’“”「」", max_size=30),
+    bounds=st.tuples(st.integers(0, 30), st.integers(0, 30)),
+)
+def test_dropping_stray_brackets_keeps_a_nonempty_part_of_the_span(text, bounds):
+    start, end = sorted(bounds)
+    if not start < end <= len(text):
+        return
+    s, e = without_stray_brackets(text, start, end)
+    assert start <= s < e <= end
