@@ -149,7 +149,7 @@ def window_rows(neural: Pipeline) -> list[list[object]]:
     reader = answerer.reader
     rows: list[list[object]] = []
     for tokens in (64, 128, 192, 256):
-        ids, mask = pad_ids([[5 + i % 1000 for i in range(tokens)]], 1)
+        ids, mask = pad_ids([list(range(5, 5 + tokens))], 1)
         with torch.inference_mode(), bf16_autocast(reader.bf16):
             reader.model(ids, mask)
             ms = []
