@@ -437,6 +437,14 @@ def train_reader_cmd(
     news_weight: Annotated[
         int, typer.Option(min=1, help="Times each newsqa-ko train question is seen per epoch.")
     ] = 1,
+    synthetic: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Questions made from newsqa-ko articles outside its val/test splits "
+            "(a question word in place of an amount or date of a sentence).",
+        ),
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     limit: Annotated[
         int | None, typer.Option(help="Train on the first N examples only (smoke runs).")
@@ -481,6 +489,7 @@ def train_reader_cmd(
                 epochs=epochs,
                 learning_rate=learning_rate,
                 news_weight=news_weight,
+                synthetic=synthetic,
                 seed=seed,
                 limit=limit,
                 bf16=bf16,

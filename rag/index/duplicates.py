@@ -42,9 +42,14 @@ def signature(text: str) -> str | None:
     return base64.b64encode(minhash.hashvalues.astype("<u4").tobytes()).decode("ascii")
 
 
+def signature_values(encoded: str) -> np.ndarray:
+    """The ``PERMUTATIONS`` hash values of a signature: two documents' estimated Jaccard
+    similarity is the share of positions where their values are equal."""
+    return np.frombuffer(base64.b64decode(encoded), dtype="<u4")
+
+
 def _minhash(encoded: str) -> MinHash:
-    values = np.frombuffer(base64.b64decode(encoded), dtype="<u4")
-    return MinHash(num_perm=PERMUTATIONS, hashvalues=values, scheme=SCHEME)
+    return MinHash(num_perm=PERMUTATIONS, hashvalues=signature_values(encoded), scheme=SCHEME)
 
 
 def similarity(a: str, b: str) -> float:

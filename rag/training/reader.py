@@ -43,6 +43,8 @@ from rag.settings import bf16_autocast
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+#: The default articles: no synthetic question may come from a copy of them.
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def split_of(key: str, val_share: int, test_share: int) -> str:
@@ -171,6 +173,7 @@ def train_reader(
     learning_rate: float = 1e-4,
     negative_rate: float = 0.3,
     news_weight: int = 1,
+    synthetic: int = 0,
     seed: int = 13,
     limit: int | None = None,
     bf16: bool = False,
@@ -179,7 +182,8 @@ def train_reader(
     question is seen ``news_weight`` times per epoch: news is the product's domain, and its
     answers are longer than KorQuAD's, but it has twenty times fewer questions. ``bf16``:
     the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
-    with native bf16."""
+    with native bf16. ``synthetic``: at most that many questions made from the newsqa-ko
+    articles outside its val and test splits (``rag.training.synthetic``)."""
     started = time.perf_counter()
     random.seed(seed)
     np.random.seed(seed)
@@ -200,6 +204,17 @@ def train_reader(
         news = newsqa_examples(rows, set(news_split["train"]), newsqa / "articles")
         sources["newsqa_train_questions"] = len(news)
         train += news * news_weight
+        if synthetic:
+            from rag.training.synthetic import synthetic_examples, unseen_articles
+
+            unseen = unseen_articles(
+                newsqa / "articles",
+                news_split["val"] + news_split["test"],
+                [p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.glob("*.txt"))],
+            )
+            made = synthetic_examples(unseen, synthetic, rng)
+            sources["synthetic_news_questions"] = len(made)
+            train += made
     if limit is not None:
         train = train[:limit]
         val = val[: max(1, limit // 4)]
@@ -344,6 +359,17 @@ def write_card(weights: Path, facts: dict[str, object], path: Path = CARD_FILE) 
         "the train articles of `eval/newsqa-split.json`. Test articles are never read in",
         "training; val articles fit only the answer selection and abstention threshold",
         "(`selection.json`), never the reader.",
+        *(
+            [
+                "",
+                "Synthetic news questions (`synthetic_news_questions`): a question word put in",
+                "place of an amount, count or date of a sentence from the newsqa-ko articles",
+                "outside its val and test splits and not near-copies of them or of the seed",
+                "articles (`rag/training/synthetic.py`).",
+            ]
+            if facts.get("synthetic_news_questions")
+            else []
+        ),
         "",
         "```json",
         json.dumps(facts, ensure_ascii=False, indent=2),
