@@ -73,8 +73,8 @@ def number_spans(tokens: list[Token]) -> list[tuple[int, int, str]]:
                 unit = t.form
                 j += 1
                 # date parts run on: "2019년 3월 1일"
-                nxt = j + 1 < len(tokens) and tokens[j].tag == "SN" and tokens[j + 1].form
-                if unit in DATE_UNITS and nxt in DATE_UNITS:
+                next_unit = j + 1 < len(tokens) and tokens[j].tag == "SN" and tokens[j + 1].form
+                if unit in DATE_UNITS and next_unit in DATE_UNITS:
                     j += 1
                     continue
                 break
@@ -129,13 +129,16 @@ def article_questions(
     out: list[Example] = []
     used: set[int] = set()
     for sent, tokens, start, end, word in candidates:
-        if len(out) >= per_article or sent.start in used:
+        if len(out) >= per_article:
+            break
+        if sent.start in used:
             continue
         s, e = start - sent.start, end - sent.start
         # the byline the source data glued to the first sentence ("서울 뉴시스 … 기자 ")
         byline = sent.text.find(" 기자 ", 0, s)
         particle = next((t for t in tokens if t.start == end and t.tag.startswith("J")), None)
-        if particle is not None and " " not in word:  # "6월을" → "언제를", "10억원이" → "얼마가"
+        # 언제/얼마 end in a vowel: "6월을" → "언제를", "10억원이" → "얼마가"; 몇 keeps its unit
+        if particle is not None and " " not in word:
             word = kiwi.join([(word, "NNG"), (particle.form, particle.tag)])
             e = particle.end - sent.start
         cloze = sent.text[byline + 4 if byline >= 0 else 0 : s] + word + sent.text[e:]
