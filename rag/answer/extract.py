@@ -164,6 +164,25 @@ _QUOTE_RES = tuple(
 )
 
 
+#: A why or how question: its answer is a reason or a way, which takes a sentence. "왜" alone
+#: (not "왜곡"); "이유/원인" only as what is asked ("퇴장당한 이유는?", not "…을 이유로 질책한
+#: 인물은?"); "어떻게" neither for "어떻게 되나" (an amount, a date) nor for a name ("어떻게
+#: 칭하는가").
+_WHY_HOW = re.compile(
+    r"(?<![가-힣])왜(?![가-힣])|어째서|(?:무엇|뭐)\s*때문"
+    r"|(?:이유|까닭|원인)(?:은|는|이|가)?(?:\s*(?:무엇|뭐)[가-힣]*)?\s*[?？.]?\s*$"
+    r"|어떻게(?!\s*(?:되|칭|명명|부르|불리|불러|표기|읽))|어떤\s*방법으로"
+)
+#: A question word after the why/how one is what is asked ("어떻게 …라는 기사를 쓴 매체는?").
+_LATER_QUESTION_WORD = re.compile(r"누구|누가|어디|언제|무엇|뭐|몇|얼마|매체|곳은")
+
+
+def asks_for_sentence(question: str) -> bool:
+    """Whether the question asks why or how, so that a sentence answers it."""
+    ends = [m.end() for m in _WHY_HOW.finditer(question)]
+    return bool(ends) and not _LATER_QUESTION_WORD.search(question[ends[-1] :])
+
+
 def classify_question(question: str) -> QuestionType:
     """The kind of answer a question wants, from its question word (see _QUESTION_RULES) or,
     failing that, from the topic noun an elliptical question ends with."""

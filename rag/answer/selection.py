@@ -29,7 +29,7 @@ from rag.answer.answerer import (
     question_entities,
 )
 from rag.answer.boundaries import widen_span, without_stray_brackets
-from rag.answer.extract import QuestionType, classify_question
+from rag.answer.extract import QuestionType, asks_for_sentence, classify_question
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
 from rag.answer.retrieval import Hit
 from rag.index.passage_store import PassageStore
@@ -271,6 +271,10 @@ class ReaderAnswerer:
                 ("#reporter", "#date", "#outlet")
             ):
                 return byline
+        if hits and asks_for_sentence(question):
+            # The reader learnt KorQuAD's short spans: asked why or how, it marks a phrase or
+            # refuses; the rules answer with the sentence that gives the reason or the way.
+            return self.rules.run(question, hits, query_vector)  # type: ignore[arg-type]
         candidates = self._read(question, hits, qtype)
         scored = sorted(
             ((self.selection.probability(c.features), c) for c in candidates),

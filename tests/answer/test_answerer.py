@@ -114,6 +114,18 @@ def test_casual_question_is_answered_not_refused(seed_pipeline, reader):
     assert "8500만원" in answer.answer
 
 
+def test_why_question_is_answered_with_the_sentence_that_gives_the_reason(
+    reader_pipeline, seeds_dir
+):
+    """The reader learnt short spans; asked why, it answers with the reason's sentence."""
+    answer = reader_pipeline.ask("인천시가 뿌리산업 일자리센터를 설립한 이유는?")
+    assert not answer.abstained
+    assert "구인난" in answer.answer and answer.answer.endswith("다.")
+    source = answer.sources[0]
+    assert source.quote == answer.answer
+    assert _original(seeds_dir, source.doc_id)[source.start : source.end] == answer.answer
+
+
 def test_questions_about_the_article_are_answered_from_its_byline(reader_pipeline, seeds_dir):
     answer = reader_pipeline.ask("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?")
     assert answer.answer == "서수원"

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.extract import QuestionType, Span, classify_question, extract_span
+from rag.answer.extract import (
+    QuestionType,
+    Span,
+    asks_for_sentence,
+    classify_question,
+    extract_span,
+)
 
 SEEDS = Path(__file__).parents[2] / "seeds"
 
@@ -216,6 +222,26 @@ def _answer(question: str, sentence: str) -> str | None:
 )
 def test_classify_question(question: str, expected: QuestionType) -> None:
     assert classify_question(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("인천시는 왜 일자리대상을 받았어?", True),
+        ("퇴장당한 이유는?", True),
+        ("수상 이유는 뭐야?", True),
+        ("무엇 때문에 갈등했나?", True),
+        ("부산시는 어떻게 고용률을 올렸나?", True),
+        ("역사 왜곡에 대항해 무엇을 건설했나?", False),  # 왜곡, not 왜
+        ("냉전적 시각을 이유로 질책한 인물은?", False),  # a person is asked
+        ("신청 기간은 어떻게 되나요?", False),  # a date
+        ("거제도를 어떻게 명명했는가?", False),  # a name
+        ("K-pop은 어떻게 돌파구를 마련했나라는 기사를 쓴 매체는?", False),
+        ("부산시가 받은 상은?", False),
+    ],
+)
+def test_asks_for_sentence(question: str, expected: bool) -> None:
+    assert asks_for_sentence(question) is expected
 
 
 # --- amount --------------------------------------------------------------------------------
