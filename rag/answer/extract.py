@@ -27,7 +27,7 @@ QuestionType = Literal["amount", "date", "person", "place", "thing", "reason", "
 # First match wins: "왜 ... 무엇" is a reason question, "몇 년간" is a duration (amount)
 # although "몇 년" alone asks for a date, and "어느 분/곳" beat the generic "어느" (thing).
 _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
-    ("reason", re.compile(r"왜|어째서|이유|까닭|원인|(?:무엇|뭐) 때문")),
+    ("reason", re.compile(r"왜|어째서|이유|까닭|원인|(?:무엇|뭐)\s*때문")),
     ("other", re.compile(r"어떻게|방법")),
     ("amount", re.compile(r"몇\s*(?:년간|년\s*동안|년\s*연속|년째|개월)")),
     (

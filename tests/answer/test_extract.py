@@ -205,6 +205,7 @@ def _answer(question: str, sentence: str) -> str | None:
         ("인천시는 어느 부문에서 대상을 받았나?", "thing"),
         ("부산시는 왜 사업비를 확보했나?", "reason"),
         ("수상 이유는 무엇인가?", "reason"),  # 이유 beats 무엇
+        ("무엇때문에 가짜임이 밝혀졌나?", "reason"),  # written without a space
         ("부산시는 사업비를 어떻게 활용하나?", "other"),
         ("어떤 방법으로 지원했나?", "other"),
         ("일자리 정책을 설명해줘", "other"),
