@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.answer.boundaries import widen_span
 from rag.answer.extract import (
+    SENTENCE_TYPES,
     QuestionType,
     Span,
     analyse_ahead,
@@ -58,10 +59,6 @@ _QUESTION_WORDS = {
     "말하다",
     "대하다",
 }
-
-
-#: Question types answered by a whole sentence rather than a span.
-_SENTENCE_TYPES = ("reason", "other")
 
 
 # Questions about the article itself — who wrote it, when, which outlet — are answered
@@ -336,7 +333,7 @@ class ExtractiveAnswerer:
                 + 0.40 * lexical
                 + 0.15 / (1 + quote.rank)
             )
-            if qtype in _SENTENCE_TYPES:
+            if qtype in SENTENCE_TYPES:
                 value *= 0.8
             else:  # the question wants an amount, a date, a name…: does this sentence have one?
                 value *= 0.35 + 0.65 * (span.score if span is not None else 0.0)

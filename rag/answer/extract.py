@@ -24,11 +24,27 @@ from rag.ingest.korean import get_kiwi
 
 QuestionType = Literal["amount", "date", "person", "place", "thing", "reason", "other"]
 
-# First match wins: "왜 ... 무엇" is a reason question, "몇 년간" is a duration (amount)
+# First match wins: "이유는 무엇인가?" is a reason question, "몇 년간" is a duration (amount)
 # although "몇 년" alone asks for a date, and "어느 분/곳" beat the generic "어느" (thing).
+# Why and how (reason, other) are asked by "왜" alone (not "왜곡"); by "이유/원인" only as what
+# is asked ("퇴장당한 이유는?", not "…을 이유로 질책한 인물은?"); by "어떻게" neither for "어떻게
+# 되나" (an amount, a date) nor for a name ("어떻게 칭하는가"); by "방법" only as what is asked
+# ("사용하는 방법은?", not "지방법원", not "방법을 고안한 의사는?").
 _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
-    ("reason", re.compile(r"왜|어째서|이유|까닭|원인|(?:무엇|뭐)\s*때문")),
-    ("other", re.compile(r"어떻게|방법")),
+    (
+        "reason",
+        re.compile(
+            r"(?<![가-힣])왜(?![가-힣])|어째서|(?:무엇|뭐)\s*때문"
+            r"|(?:이유|까닭|원인)(?:은|는|이|가)?(?:\s*(?:무엇|뭐)[가-힣]*)?\s*[?？.]?\s*$"
+        ),
+    ),
+    (
+        "other",
+        re.compile(
+            r"어떻게(?!\s*(?:되|칭|명명|부르|불리|불러|표기|읽))|어떤\s*방법"
+            r"|(?<![가-힣])방법(?:은|이)?\s*[?？.]?\s*$"
+        ),
+    ),
     ("amount", re.compile(r"몇\s*(?:년간|년\s*동안|년\s*연속|년째|개월)")),
     (
         "date",
@@ -164,31 +180,34 @@ _QUOTE_RES = tuple(
 )
 
 
-#: A why or how question: its answer is a reason or a way, which takes a sentence. "왜" alone
-#: (not "왜곡"); "이유/원인" only as what is asked ("퇴장당한 이유는?", not "…을 이유로 질책한
-#: 인물은?"); "어떻게" neither for "어떻게 되나" (an amount, a date) nor for a name ("어떻게
-#: 칭하는가").
-_WHY_HOW = re.compile(
-    r"(?<![가-힣])왜(?![가-힣])|어째서|(?:무엇|뭐)\s*때문"
-    r"|(?:이유|까닭|원인)(?:은|는|이|가)?(?:\s*(?:무엇|뭐)[가-힣]*)?\s*[?？.]?\s*$"
-    r"|어떻게(?!\s*(?:되|칭|명명|부르|불리|불러|표기|읽))|어떤\s*방법으로"
-)
+#: Question types answered by a sentence: a reason or a way.
+SENTENCE_TYPES: tuple[QuestionType, ...] = ("reason", "other")
 #: A question word after the why/how one is what is asked ("어떻게 …라는 기사를 쓴 매체는?").
 _LATER_QUESTION_WORD = re.compile(r"누구|누가|어디|언제|무엇|뭐|몇|얼마|매체|곳은")
 
 
+def _asked_by_word(question: str) -> QuestionType | None:
+    """The kind the question's question word asks for (see _QUESTION_RULES), if it has one."""
+    for qtype, pattern in _QUESTION_RULES:
+        ends = [m.end() for m in pattern.finditer(question)]
+        if ends and not (
+            qtype in SENTENCE_TYPES and _LATER_QUESTION_WORD.search(question[ends[-1] :])
+        ):
+            return qtype
+    return None
+
+
 def asks_for_sentence(question: str) -> bool:
-    """Whether the question asks why or how, so that a sentence answers it."""
-    ends = [m.end() for m in _WHY_HOW.finditer(question)]
-    return bool(ends) and not _LATER_QUESTION_WORD.search(question[ends[-1] :])
+    """Whether the question asks why or how (not only "other" for want of a question word)."""
+    return _asked_by_word(question) in SENTENCE_TYPES
 
 
 def classify_question(question: str) -> QuestionType:
     """The kind of answer a question wants, from its question word (see _QUESTION_RULES) or,
     failing that, from the topic noun an elliptical question ends with."""
-    for qtype, pattern in _QUESTION_RULES:
-        if pattern.search(question):
-            return qtype
+    asked = _asked_by_word(question)
+    if asked is not None:
+        return asked
     noun = _topic_noun(question)
     if not noun:
         return "other"

@@ -206,6 +206,11 @@ def _answer(question: str, sentence: str) -> str | None:
         ("부산시는 왜 사업비를 확보했나?", "reason"),
         ("수상 이유는 무엇인가?", "reason"),  # 이유 beats 무엇
         ("무엇때문에 가짜임이 밝혀졌나?", "reason"),  # written without a space
+        ("냉전적 시각을 이유로 질책한 인물은?", "person"),  # 이유 is not what is asked
+        ("같은 팀원인 누구와 경쟁했나?", "person"),  # 팀원인 holds no 원인
+        ("사용하는 방법은?", "other"),
+        ("방법을 고안한 의사는 누구인가?", "person"),
+        ("지방법원에서 판결한 날은 언제인가?", "date"),  # 지방법원 holds no 방법
         ("부산시는 사업비를 어떻게 활용하나?", "other"),
         ("어떤 방법으로 지원했나?", "other"),
         ("일자리 정책을 설명해줘", "other"),
