@@ -1,11 +1,13 @@
 """Where a reader's span should start and end so that the answer says all the question asks:
 "오는 4일부터" not "4일" for "언제부터…?", "약 1535원" not "1535원", "티맥스오에스 대표 허희도" not
-"허희도" for "누가…?", "30일 명지대학교" for "언제 어디서…?".
+"허희도" for "누가…?", "30일 명지대학교" for "언제 어디서…?", "특화산업, 미래산업, 청년,
+고용취약계층" where the span is one item of a list.
 
 The reader marks the core of an answer (it learnt KorQuAD's short spans); a news reader
 wants the words around it that change its meaning: the range particle the question asks
 for, the qualifier of a number or a date, the bound or unit after a number, a person's
-affiliation and title, the region before a place. The span only grows outward over whole
+affiliation and title, the region before a place, the other items of a list the span is
+one of ("A와 B", "A, B, C 등"). The span only grows outward over whole
 words of its passage, so the answer stays a verbatim slice of it; before growing, it drops a
 bracket or quote the reader's span opens and never closes ("(10월 2일").
 """
@@ -54,6 +56,24 @@ _CLOSING = {close: open_ for open_, close in _PAIRS.items()}
 _NOMINAL = re.compile(r"^(NN[GPB]|NR|SN|SL|SH|XPN|XSN|XR|SO|SW)$")
 _NAME_TAGS = ("NNP", "SL", "SH")
 _WORD = re.compile(r"\S+")
+
+#: What joins the items of a list: "A와 B", "A, B", "A·B", "A 및 B".
+_CONNECTORS = frozenset((",", "·", "ㆍ", "와", "과", "하고", "이랑", "랑", "및"))
+_CONNECTOR_AFTER = re.compile(r"(?:와|과|하고|이랑|랑)\s|[,·ㆍ]|\s+및\s")
+_CONNECTOR_BEFORE = re.compile(r"(?:와|과|하고|이랑|랑|,|·|ㆍ|및)\s*$")
+#: Kiwi tags of a list item's morphemes: nouns, foreign words, affixes (no numbers).
+_ITEM_TAGS = frozenset(("NNG", "NNP", "SL", "SH", "XSN", "XPN", "XR"))
+#: Nouns that say when or end a clause, never a list item: "지난해 A, B", "…한 후, A".
+_NOT_ITEMS = _DATE_QUALIFIERS | frozenset(
+    ("한편", "반면", "이날", "당시", "현재", "최근", "이번", "이후", "이전", "후", "뒤", "전")
+    + ("때", "동안", "중", "가운데", "결과", "사이", "주변", "근처", "일부", "대부분", "전체")
+    + ("모두", "북쪽", "남쪽", "동쪽", "서쪽")
+)
+#: A count after a list says how many items it has: "A, B, C, D 4대 분야", "A와 B 두 나라".
+_COUNT_WORDS = {"두": 2, "둘": 2, "세": 3, "셋": 3, "네": 4, "넷": 4, "다섯": 5, "여섯": 6}
+_MAX_ITEMS = 8
+#: How far around the span a list is read (characters).
+_LIST_CONTEXT = 80
 
 #: A word's start and end in the text.
 Word = tuple[int, int]
@@ -167,6 +187,7 @@ def widen_span(
         return start, end
     while text[start : start + 1].isalnum() and start > 0 and text[start - 1].isalnum():
         start -= 1  # "과천청사" of "정부과천청사"
+    start, end = _list_around(text, start, end, question)
     core = text[start:end]
     if "언제" in question and "어디" in question:  # "30일 명지대학교"
         start = _grow_left(text, start, _without_particle(_is_noun), _MAX_WORDS)
@@ -238,3 +259,131 @@ def _range_particles(text: str, start: int, end: int, question: str) -> tuple[in
         if "부터" in question and previous and text[slice(*previous[0])].endswith("부터"):
             start = previous[0][0]
     return start, end
+
+
+#: A Kiwi morpheme as (start, end, form, tag), offsets in the text.
+Morpheme = tuple[int, int, str, str]
+
+
+def _list_around(text: str, start: int, end: int, question: str) -> tuple[int, int]:
+    """The span grown over the list it is one whole item of: "미래산업" →
+    "특화산업, 미래산업, 청년, 고용취약계층", "이명박" → "이명박과 검찰". The items are nouns
+    without numbers; a list must end in a particle, "등" or a count of its items, and an
+    item the question names is where it stops ("A와 함께 B, C는…" asks for the others)."""
+    if any(c.isdigit() for c in text[start:end]) or not (
+        _CONNECTOR_AFTER.match(text, end)
+        or _CONNECTOR_BEFORE.search(text, max(0, start - 4), start)
+    ):
+        return start, end
+    lo = max(0, start - _LIST_CONTEXT)
+    hi = min(len(text), end + _LIST_CONTEXT)
+    tokens = [(lo + t.start, lo + t.end, t.form, t.tag) for t in get_kiwi().tokenize(text[lo:hi])]
+    asked = "".join(question.split())
+    after = next((i for i, t in enumerate(tokens) if t[0] >= end), len(tokens))
+    before = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i][1] <= start), -1)
+    right, right_out = (
+        _items(text, tokens, after, 1, asked) if _glued(text, end, tokens, after) else ([], after)
+    )
+    left, left_out = _items(text, tokens, before, -1, asked)
+    if before >= 0 and text[tokens[before][1] : start].strip():
+        left = []
+    words = [len(text[a:b].split()) for a, b in [(start, end), *right[:-1], *left[:-1]]]
+    count = 1 + len(right) + len(left)
+
+    def ends_list(i: int) -> bool:
+        t = tokens[i] if i < len(tokens) else None
+        return t is None or (
+            t[3].startswith("J")
+            or t[3] in ("SF", "SS", "VCP")
+            or (t[3] == "NNB" and t[2] in ("등", "외"))
+            or _count(t) == count
+        )
+
+    def starts_list(i: int) -> bool:
+        t = tokens[i] if i >= 0 else None
+        return t is None or (
+            (t[3].startswith("J") and t[3] != "JKG")
+            or t[3] in ("SF", "SP", "SS", "MAG", "MAJ", "ETM", "MM")
+            or t[2] in _NOT_ITEMS
+        )
+
+    # The outer items are as long as the others at most: "이석희와 선거 자금" is no list.
+    if right and not (len(text[slice(*right[-1])].split()) <= max(words) and ends_list(right_out)):
+        right = []
+    if left and not (len(text[slice(*left[-1])].split()) <= max(words) and starts_list(left_out)):
+        left = []
+    # The span is a whole item: "김대중 정부" of "…이미지, 김대중 정부 말기의 사건" is not.
+    if right and not left and not starts_list(before):
+        right = []
+    if left and not right and not ends_list(after):
+        left = []
+    # Commas between the same particle before and after are two clauses, "X에서 A, Y에서 B";
+    # "시상식에서 A 부문과 B 부문에서" is a list.
+    first, last = (left_out if left else before), (right_out if right else after)
+    if (
+        all(0 <= i < len(tokens) and tokens[i][3].startswith("J") for i in (first, last))
+        and tokens[first][2] == tokens[last][2]
+        and not any(t[3] == "JC" or t[2] == "및" for t in tokens[first + 1 : last])
+    ):
+        return start, end
+    return (left[-1][0] if left else start), (right[-1][1] if right else end)
+
+
+def _glued(text: str, end: int, tokens: list[Morpheme], i: int) -> bool:
+    """Whether the connector ``tokens[i]`` follows ``end`` directly (" 및" after a space)."""
+    return (
+        i < len(tokens)
+        and not text[end : tokens[i][0]].strip()
+        and (tokens[i][0] == end or tokens[i][2] == "및")
+    )
+
+
+def _items(
+    text: str, tokens: list[Morpheme], k: int, step: int, asked: str
+) -> tuple[list[Word], int]:
+    """The list items from the connector ``tokens[k]`` outward (``step`` 1: rightwards, -1:
+    leftwards), nearest first, and the index of the morpheme past the last one; no items
+    where what follows a connector is no item (a verb, a number, a title, a plural, a thing
+    the question names)."""
+    items: list[Word] = []
+    while 0 <= k < len(tokens) and _is_connector(tokens[k]) and len(items) < _MAX_ITEMS:
+        run = []
+        i = k + step
+        while (
+            0 <= i < len(tokens) and tokens[i][3] in _ITEM_TAGS and tokens[i][2] not in _NOT_ITEMS
+        ):
+            run.append(i)
+            i += step
+        if not run:
+            return [], k
+        first, last = min(run), max(run)
+        a, b = tokens[first][0], tokens[last][1]
+        item = text[a:b]
+        if (
+            (text[tokens[k][1] : a].strip() if step > 0 else not _glued(text, b, tokens, k))
+            or "".join(item.split()) in asked
+            or any(tokens[j][2] == "들" for j in run)
+            or item.endswith(TITLES)
+        ):
+            return [], k
+        items.append((a, b))
+        k = i
+        joined = (
+            _glued(text, b, tokens, k)
+            if step > 0
+            else (0 <= k < len(tokens) and not text[tokens[k][1] : a].strip())
+        )
+        if not (joined and 0 <= k < len(tokens) and _is_connector(tokens[k])):
+            return items, k
+    return [], k
+
+
+def _is_connector(token: Morpheme) -> bool:
+    return token[2] in _CONNECTORS and (token[3] in ("JC", "SP") or token[2] == "및")
+
+
+def _count(token: Morpheme) -> int | None:
+    """The number a count word or numeral says ("4" of "4대", "두"), else None."""
+    if token[3] == "SN" and token[2].isdigit():
+        return int(token[2])
+    return _COUNT_WORDS.get(token[2])

@@ -126,6 +126,27 @@ def test_why_question_is_answered_with_the_sentence_that_gives_the_reason(
     assert _original(seeds_dir, source.doc_id)[source.start : source.end] == answer.answer
 
 
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "neural",
+        "combined",
+        _known_miss(
+            "rules", why='the rules\' span runs on into the count: "고용취약계층 4대 집중 분야"'
+        ),
+    ],
+)
+def test_list_question_is_answered_with_the_whole_list(seed_pipeline, seeds_dir, reader):
+    """The reader marks one item of the list; the answer is all of it, a slice of the file."""
+    answer = seed_pipeline.with_settings(reader=reader).ask(
+        "인천시 일자리대책의 4대 집중 분야는 뭐야?"
+    )
+    assert answer.answer == "특화산업, 미래산업, 청년, 고용취약계층"
+    source = answer.sources[0]
+    original = _original(seeds_dir, source.doc_id)
+    assert original[source.answer_start : source.answer_end] == answer.answer
+
+
 def test_questions_about_the_article_are_answered_from_its_byline(reader_pipeline, seeds_dir):
     answer = reader_pipeline.ask("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?")
     assert answer.answer == "서수원"
