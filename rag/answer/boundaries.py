@@ -307,11 +307,12 @@ def _list_around(text: str, start: int, end: int, question: str) -> tuple[int, i
             or t[2] in _NOT_ITEMS
         )
 
-    # The outer items are as long as the others at most: "이석희와 선거 자금" is no list.
+    # The outer items are as long as the others at most ("이석희와 선거 자금" is no list), and
+    # where one end of the list is unclear, so is the list: never half of one.
     if right and not (len(text[slice(*right[-1])].split()) <= max(words) and ends_list(right_out)):
-        right = []
+        return start, end
     if left and not (len(text[slice(*left[-1])].split()) <= max(words) and starts_list(left_out)):
-        left = []
+        return start, end
     # The span is a whole item: "김대중 정부" of "…이미지, 김대중 정부 말기의 사건" is not.
     if right and not left and not starts_list(before):
         right = []

@@ -224,7 +224,8 @@ def test_stray_brackets_and_quotes_leave_the_span(text, span, expected):
 @settings(max_examples=300, deadline=None)
 @given(
     text=st.text(
-        alphabet="가나다 오는지난약총부터까지대표은는을 0123456789,.()·%년월일명원", max_size=60
+        alphabet="가나다 오는지난약총부터까지대표은는을와과및 0123456789,.()·%년월일명원",
+        max_size=60,
     ),
     bounds=st.tuples(st.integers(0, 60), st.integers(0, 60)),
     question=st.sampled_from(
@@ -257,3 +258,35 @@ def test_dropping_stray_brackets_keeps_a_nonempty_part_of_the_span(text, bounds)
         return
     s, e = without_stray_brackets(text, start, end)
     assert start <= s < e <= end
+
+
+def _and(word: str) -> str:
+    """The conjunctive particle that fits ``word``: "과" after a final consonant, else "와"."""
+    return "과" if (ord(word[-1]) - 0xAC00) % 28 else "와"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=st.lists(
+        st.sampled_from(
+            ["서울시", "부산시", "정밀의료", "디지털 헬스케어", "청년", "국세청", "검찰"]
+        ),
+        min_size=2,
+        max_size=5,
+        unique=True,
+    ),
+    joiners=st.lists(st.sampled_from([", ", "·", " 및 ", "and"]), min_size=4, max_size=4),
+    pick=st.integers(0, 4),
+    tail=st.sampled_from(["에 통보했다.", " 등이 참여했다.", "에서 열렸다.", "도 달랐다."]),
+)
+def test_an_item_of_a_list_grows_to_the_whole_list(items, joiners, pick, tail):
+    listed = items[0]
+    for item, joiner in zip(items[1:], joiners, strict=False):
+        listed += (_and(listed) + " " if joiner == "and" else joiner) + item
+    text = f"시는 올해 {listed}{tail}"
+    core = items[pick % len(items)]
+    grown = widened(text, core, "어디인가?")
+    if all(" " not in item for item in items):
+        assert grown == listed
+    else:  # an outer item longer than the span's may be a head noun: never half a list
+        assert grown in (core, listed)
