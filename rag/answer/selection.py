@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -176,7 +177,8 @@ def span_candidates(
     documents: DocumentTexts,
     qtype: QuestionType | None = None,
 ) -> list[Candidate]:
-    """:func:`read_candidates` from spans already read, one per hit (``None``: none)."""
+    """:func:`read_candidates` from spans already read, one per hit (``None``: none). A span
+    the question itself says is no candidate (:func:`named_in_question`)."""
     entities = {canonical(e) for e in question_entities(question)}
     # Whole documents are read only when the question names something to look for.
     texts = documents(h.passage.doc_id for h in hits) if entities else {}
@@ -188,7 +190,7 @@ def span_candidates(
         passage, raw = hit.passage.text, hit.passage.text[span.start : span.end]
         first = span.start + len(raw) - len(raw.lstrip())
         last = without_particles(passage, first, span.end)
-        if last > first:
+        if last > first and not named_in_question(passage[first:last], question):
             found.append((rank, hit, span, first, last))
     # Features weigh the span the reader marked (as selection was fitted); the answer is
     # that span, without stray brackets, grown to the words the question asks for.
@@ -211,6 +213,21 @@ def span_candidates(
         offset = hit.passage.start
         out.append(Candidate(hit, span, passage[start:end], offset + start, offset + end, features))
     return out
+
+
+#: "A와 B 중 어느…?": the answer to a choice is one of the things the question names.
+_CHOICE = re.compile(r"(?:중|가운데)\s*(?:어느|누가|누구|무엇|어떤|뭐|어디)")
+
+
+def named_in_question(span: str, question: str) -> bool:
+    """Whether the question itself says ``span``, from the start of one of its words: what
+    the question names is not what it asks ("김영삼 후보" for "김영삼후보와 같이 출마한
+    후보는?", "환경영웅" for "…환경영웅으로 선정한 매체는?"), unless it offers a choice ("A와 B
+    중 어느…?"). "TBC" inside "JTBC" is not said."""
+    if _CHOICE.search(question):
+        return False
+    said, words = "".join(span.split()), question.split()
+    return any("".join(words[i:]).startswith(said) for i in range(len(words)))
 
 
 def normalize_span(text: str) -> str:

@@ -7,7 +7,13 @@ import pytest
 
 from rag.answer.reader import SpanCandidate
 from rag.answer.retrieval import Hit
-from rag.answer.selection import FEATURES, document_texts, read_candidates, span_candidates
+from rag.answer.selection import (
+    FEATURES,
+    document_texts,
+    named_in_question,
+    read_candidates,
+    span_candidates,
+)
 from rag.ingest.passages import Passage
 
 MISSING = FEATURES.index("entity_missing_in_document")
@@ -53,6 +59,38 @@ def test_a_stray_bracket_the_reader_marks_leaves_the_answer_not_the_features() -
     # the selection weighs the span as marked (as it was fitted): its length holds the bracket
     length = candidate.features[FEATURES.index("log_length")]
     assert length == pytest.approx(math.log1p(len("(3만3800명")))
+
+
+@pytest.mark.parametrize(
+    ("span", "question", "named"),
+    [
+        ("김영삼 후보", "야권에서 김영삼후보와 같이 출마한 후보의 이름은?", True),
+        ("환경영웅", "이명박을 환경영웅으로 선정한 매체는?", True),
+        ("10위", "최고의 오프닝 10위 중 바이오쇼크는 몇 위를 차지했나?", True),
+        ("김대중", "야권에서 김영삼후보와 같이 출마한 후보의 이름은?", False),
+        # inside a word of the question, not said by it
+        ("TBC", "JTBC 전 종합편성채널에 신청하려 했던 이름은?", False),
+        # a choice: the answer is one of the things the question names
+        ("인천시", "인천시와 부산시 중 어느 곳이 1위를 했나?", False),
+    ],
+)
+def test_a_span_the_question_says_is_no_answer(span, question, named) -> None:
+    assert named_in_question(span, question) is named
+
+
+def test_the_reader_span_the_question_names_is_no_candidate() -> None:
+    text = "1987년 대선에는 야권에서 김영삼 후보와 김대중 후보가 함께 출마했다."
+    passage = Passage("a.txt#0", "a.txt", 0, len(text), text, "대선", ((0, len(text)),))
+    question = "1987년 대선에서 야권의 김영삼 후보와 같이 출마한 후보는?"
+    spans = {
+        core: SpanCandidate(0, text.index(core), text.index(core) + len(core), 5.0, 2.0)
+        for core in ("김영삼 후보", "김대중 후보")
+    }
+    documents = lambda ids: {d: text for d in ids}  # noqa: E731
+    hit = Hit(passage, 1.0)
+    assert span_candidates(question, [hit], [spans["김영삼 후보"]], documents) == []
+    (candidate,) = span_candidates(question, [hit], [spans["김대중 후보"]], documents)
+    assert candidate.text == "김대중 후보"
 
 
 def test_combined_answers_with_the_reader_and_falls_back_on_the_rules(seed_pipeline) -> None:
