@@ -226,7 +226,7 @@ def named_in_question(span: str, question: str) -> bool:
     중 어느…?"). "TBC" inside "JTBC" is not said."""
     if _CHOICE.search(question):
         return False
-    said, words = "".join(span.split()), question.split()
+    said, words = normalize_span(span), question.split()
     return any("".join(words[i:]).startswith(said) for i in range(len(words)))
 
 
