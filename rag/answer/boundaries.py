@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from rag.answer.extract import DAY_PERIODS, TITLES, QuestionType
+from rag.answer.extract import DAY_PERIODS, TITLES, QuestionType, said_in_question
 from rag.ingest.korean import get_kiwi
 
 #: How far around the span words are read (characters): a long affiliation fits.
@@ -278,13 +278,14 @@ def _list_around(text: str, start: int, end: int, question: str) -> tuple[int, i
     lo = max(0, start - _LIST_CONTEXT)
     hi = min(len(text), end + _LIST_CONTEXT)
     tokens = [(lo + t.start, lo + t.end, t.form, t.tag) for t in get_kiwi().tokenize(text[lo:hi])]
-    asked = "".join(question.split())
     after = next((i for i, t in enumerate(tokens) if t[0] >= end), len(tokens))
     before = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i][1] <= start), -1)
     right, right_out = (
-        _items(text, tokens, after, 1, asked) if _glued(text, end, tokens, after) else ([], after)
+        _items(text, tokens, after, 1, question)
+        if _glued(text, end, tokens, after)
+        else ([], after)
     )
-    left, left_out = _items(text, tokens, before, -1, asked)
+    left, left_out = _items(text, tokens, before, -1, question)
     if before >= 0 and text[tokens[before][1] : start].strip():
         left = []
     words = [len(text[a:b].split()) for a, b in [(start, end), *right[:-1], *left[:-1]]]
@@ -340,7 +341,7 @@ def _glued(text: str, end: int, tokens: list[Morpheme], i: int) -> bool:
 
 
 def _items(
-    text: str, tokens: list[Morpheme], k: int, step: int, asked: str
+    text: str, tokens: list[Morpheme], k: int, step: int, question: str
 ) -> tuple[list[Word], int]:
     """The list items from the connector ``tokens[k]`` outward (``step`` 1: rightwards, -1:
     leftwards), nearest first, and the index of the morpheme past the last one; no items
@@ -362,7 +363,7 @@ def _items(
         item = text[a:b]
         if (
             (text[tokens[k][1] : a].strip() if step > 0 else not _glued(text, b, tokens, k))
-            or "".join(item.split()) in asked
+            or said_in_question(item, question)
             or any(tokens[j][2] == "들" for j in run)
             or item.endswith(TITLES)
         ):

@@ -202,6 +202,13 @@ def asks_for_sentence(question: str) -> bool:
     return _asked_by_word(question) in SENTENCE_TYPES
 
 
+def said_in_question(text: str, question: str) -> bool:
+    """Whether the question itself says ``text`` (spaces aside) from the start of one of its
+    words: "김영삼 후보" in "김영삼후보와 같이 출마한 후보는?"; "TBC" inside "JTBC" is not said."""
+    said, words = "".join(text.split()), question.split()
+    return any("".join(words[i:]).startswith(said) for i in range(len(words)))
+
+
 def classify_question(question: str) -> QuestionType:
     """The kind of answer a question wants, from its question word (see _QUESTION_RULES) or,
     failing that, from the topic noun an elliptical question ends with."""

@@ -30,7 +30,12 @@ from rag.answer.answerer import (
     question_entities,
 )
 from rag.answer.boundaries import widen_span, without_stray_brackets
-from rag.answer.extract import QuestionType, asks_for_sentence, classify_question
+from rag.answer.extract import (
+    QuestionType,
+    asks_for_sentence,
+    classify_question,
+    said_in_question,
+)
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
 from rag.answer.retrieval import Hit
 from rag.index.passage_store import PassageStore
@@ -220,14 +225,10 @@ _CHOICE = re.compile(r"(?:중|가운데)\s*(?:어느|누가|누구|무엇|어떤
 
 
 def named_in_question(span: str, question: str) -> bool:
-    """Whether the question itself says ``span``, from the start of one of its words: what
-    the question names is not what it asks ("김영삼 후보" for "김영삼후보와 같이 출마한
-    후보는?", "환경영웅" for "…환경영웅으로 선정한 매체는?"), unless it offers a choice ("A와 B
-    중 어느…?"). "TBC" inside "JTBC" is not said."""
-    if _CHOICE.search(question):
-        return False
-    said, words = normalize_span(span), question.split()
-    return any("".join(words[i:]).startswith(said) for i in range(len(words)))
+    """Whether the question itself says ``span`` (:func:`said_in_question`): what the question
+    names is not what it asks ("김영삼 후보" for "김영삼후보와 같이 출마한 후보는?", "환경영웅" for
+    "…환경영웅으로 선정한 매체는?"), unless it offers a choice ("A와 B 중 어느…?")."""
+    return not _CHOICE.search(question) and said_in_question(span, question)
 
 
 def normalize_span(text: str) -> str:
