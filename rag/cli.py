@@ -445,6 +445,15 @@ def train_reader_cmd(
             "(a question word in place of an amount or date of a sentence).",
         ),
     ] = 0,
+    near_misses: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of train questions also asked as a near miss (a year or name swapped "
+            "for one the article never mentions) over the same passage, with no span to mark.",
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     limit: Annotated[
         int | None, typer.Option(help="Train on the first N examples only (smoke runs).")
@@ -490,6 +499,7 @@ def train_reader_cmd(
                 learning_rate=learning_rate,
                 news_weight=news_weight,
                 synthetic=synthetic,
+                near_misses=near_misses,
                 seed=seed,
                 limit=limit,
                 bf16=bf16,

@@ -39,6 +39,7 @@ from rag.answer.reader import (
     windows_for,
 )
 from rag.settings import bf16_autocast
+from rag.training.near_misses import near_miss, question_names
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class Example:
     context: str
     #: Character offsets of the answer in ``context``; ``None`` for a passage without it.
     answer: tuple[int, int] | None
+    #: ``False`` for a near miss: ``answer`` is where the original question's answer lies
+    #: (the window to show), but the question as asked has none there.
+    answerable: bool = True
 
 
 def korquad_examples(
@@ -103,6 +107,24 @@ def korquad_examples(
     return out
 
 
+def near_miss_examples(
+    examples: list[Example], articles: list[str], rate: float, rng: random.Random
+) -> list[Example]:
+    """About ``rate`` of the answerable examples asked again as a near miss over the same
+    passage, with no span to mark: "서울시는 2023년 …" read in a passage about 인천시 in 2024.
+    ``articles[i]`` is the whole article of ``examples[i]`` (a swapped name must not occur
+    anywhere in it); names are drawn from the examples' own questions."""
+    names = sorted({n for ex in examples for n in question_names(ex.question)})
+    out = []
+    for ex, article in zip(examples, articles, strict=True):
+        if ex.answer is None or rng.random() >= rate:
+            continue
+        swapped = near_miss(ex.question, article, names, rng)
+        if swapped is not None:
+            out.append(Example(swapped, ex.context, ex.answer, answerable=False))
+    return out
+
+
 def newsqa_examples(rows: list[dict], docs: set[str], articles: Path) -> list[Example]:
     """Questions over their whole article; the answer is its first verbatim occurrence."""
     out = []
@@ -127,7 +149,8 @@ def features(
     tokenizer: object, examples: list[Example], rng: random.Random, negative_windows: int = 1
 ) -> list[Feature]:
     """Token windows with start/end labels (0, the ``<s>`` token, when the answer is not
-    inside); windows without the answer are kept ``negative_windows`` per example."""
+    inside); windows without the answer are kept ``negative_windows`` per example. A near
+    miss keeps only the windows that hold its original answer, labelled 0."""
     out = []
     for ex in tqdm(examples, desc="tokenising", unit="ex", mininterval=5):
         q_ids = tokenizer(ex.question, add_special_tokens=False)["input_ids"][:MAX_QUESTION_TOKENS]  # type: ignore[operator]
@@ -136,8 +159,12 @@ def features(
             label = _label(w, ex.answer)
             (positives if label != (0, 0) else negatives).append(Feature(w, *label))
         rng.shuffle(negatives)
-        keep = negatives if ex.answer is None and not positives else negatives[:negative_windows]
-        out.extend(positives + (keep[:1] if ex.answer is None else keep))
+        if not ex.answerable:
+            out.extend(Feature(f.window, 0, 0) for f in positives)
+        elif ex.answer is None:
+            out.extend(negatives[:1])
+        else:
+            out.extend(positives + negatives[:negative_windows])
     return out
 
 
@@ -174,6 +201,7 @@ def train_reader(
     negative_rate: float = 0.3,
     news_weight: int = 1,
     synthetic: int = 0,
+    near_misses: float = 0.0,
     seed: int = 13,
     limit: int | None = None,
     bf16: bool = False,
@@ -183,7 +211,8 @@ def train_reader(
     answers are longer than KorQuAD's, but it has twenty times fewer questions. ``bf16``:
     the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
     with native bf16. ``synthetic``: at most that many questions made from the newsqa-ko
-    articles outside its val and test splits (``rag.training.synthetic``)."""
+    articles outside its val and test splits (``rag.training.synthetic``). ``near_misses``:
+    that share of the questions also asked as a near miss, with no span to mark."""
     started = time.perf_counter()
     random.seed(seed)
     np.random.seed(seed)
@@ -215,6 +244,17 @@ def train_reader(
             made = synthetic_examples(unseen, synthetic, rng)
             sources["synthetic_news_questions"] = len(made)
             train += made
+    if near_misses:
+        article_of = {
+            p["context"]: "\n".join(q["context"] for q in a["paragraphs"])
+            for a in data
+            for p in a["paragraphs"]
+        }
+        missed = near_miss_examples(
+            train, [article_of.get(e.context, e.context) for e in train], near_misses, rng
+        )
+        sources["near_miss_questions"] = len(missed)
+        train += missed
     if limit is not None:
         train = train[:limit]
         val = val[: max(1, limit // 4)]
@@ -241,6 +281,7 @@ def train_reader(
         "warmup": "10% linear, then linear decay",
         "negative_rate": negative_rate,
         "news_weight": news_weight,
+        **({"near_miss_rate": near_misses} if near_misses else {}),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "seed": seed,
         "training_windows": len(feats),

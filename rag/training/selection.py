@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -43,9 +43,9 @@ from rag.evaluation.harness import (
     load_questions,
 )
 from rag.index.passage_store import PassageFilter
-from rag.ingest.korean import get_kiwi
 from rag.pipeline import Pipeline
 from rag.settings import ReaderKind, Settings
+from rag.training.near_misses import near_miss, question_names
 from rag.training.reader import korquad_split, newsqa_split
 
 #: A candidate counts as right when its character F1 with the gold answer reaches this.
@@ -64,33 +64,6 @@ class Instance:
     rules_right: bool = False
     #: The val set it comes from (KorQuAD, newsqa-ko).
     source: str = ""
-
-
-def question_names(question: str) -> list[str]:
-    """The proper nouns a question names (the pool near misses draw from)."""
-    return [t.form for t in get_kiwi().tokenize(question) if t.tag == "NNP" and t.len >= 2]
-
-
-def near_miss(question: str, article: str, names: Sequence[str], rng: random.Random) -> str | None:
-    """``question`` with one year or proper noun swapped for one ``article`` never
-    mentions, or ``None`` when it names neither."""
-    tokens = get_kiwi().tokenize(question)
-    spots = [
-        (a.start, a.end, "year")
-        for a, b in zip(tokens, tokens[1:], strict=False)
-        if a.tag == "SN" and b.form == "년" and len(a.form) == 4 and a.form.isdigit()
-    ] + [(t.start, t.end, "name") for t in tokens if t.tag == "NNP" and t.len >= 2]
-    rng.shuffle(spots)
-    for start, end, kind in spots:
-        named = question[start:end]
-        if kind == "year":
-            options = [str(int(named) + d) for d in (-3, -2, -1, 1, 2, 3)]
-        else:
-            options = rng.sample(list(names), min(20, len(names)))
-        options = [o for o in options if o != named and o not in article]
-        if options:
-            return question[:start] + rng.choice(options) + question[end:]
-    return None
 
 
 @dataclass

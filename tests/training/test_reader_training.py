@@ -82,3 +82,21 @@ def test_a_few_steps_lower_the_loss(base, bf16: bool) -> None:
         bf16=bf16,
     )
     assert sum(losses[-3:]) / 3 < 0.6 * sum(losses[:3]) / 3
+
+
+def test_a_near_miss_shows_the_window_of_the_answer_labelled_no_answer(base) -> None:
+    _, tokenizer = load_base(base)
+    long_context = "날씨가 맑고 바람이 불었다. " * 60 + EXAMPLES[0].context
+    start = long_context.index("1,234억 원")
+    example = Example("부산시가 확보한 예산은?", long_context, (start, start + 8))
+    answered = [
+        f for f in features(tokenizer, [example], random.Random(0)) if (f.start, f.end) != (0, 0)
+    ]
+    near = Example("강원도가 확보한 예산은?", long_context, example.answer, answerable=False)
+    missed = features(tokenizer, [near], random.Random(0))
+    assert missed and all((f.start, f.end) == (0, 0) for f in missed)
+    # The windows that hold the original answer, not an arbitrary one of the article.
+    for f in missed:
+        w = f.window
+        assert w.offsets[w.first][0] <= start and w.offsets[w.last][1] >= start + 8
+    assert len(missed) == len(answered)
