@@ -285,9 +285,11 @@ def _list_around(text: str, start: int, end: int, question: str) -> tuple[int, i
         if _glued(text, end, tokens, after)
         else ([], after)
     )
-    left, left_out = _items(text, tokens, before, -1, question)
-    if before >= 0 and text[tokens[before][1] : start].strip():
-        left = []
+    left, left_out = (
+        ([], before)  # a word between the span and the connector before it: no list there
+        if before >= 0 and text[tokens[before][1] : start].strip()
+        else _items(text, tokens, before, -1, question)
+    )
     words = [len(text[a:b].split()) for a, b in [(start, end), *right[:-1], *left[:-1]]]
     count = 1 + len(right) + len(left)
 

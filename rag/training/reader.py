@@ -114,7 +114,7 @@ def near_miss_examples(
     passage, with no span to mark: "서울시는 2023년 …" read in a passage about 인천시 in 2024.
     ``articles[i]`` is the whole article of ``examples[i]`` (a swapped name must not occur
     anywhere in it); names are drawn from the examples' own questions."""
-    names = sorted({n for ex in examples for n in question_names(ex.question)})
+    names = sorted({n for q in {ex.question for ex in examples} for n in question_names(q)})
     out = []
     for ex, article in zip(examples, articles, strict=True):
         if ex.answer is None or rng.random() >= rate:
