@@ -454,6 +454,16 @@ def train_reader_cmd(
             "for one the article never mentions) over the same passage, with no span to mark.",
         ),
     ] = 0.0,
+    average_with: Annotated[
+        Path | None,
+        typer.Option(
+            help="Another reader's weights file (as `--out` writes it), averaged in after "
+            "training: a model soup. The shipped reader is one (see its model card)."
+        ),
+    ] = None,
+    average_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="The averaged-in reader's share.")
+    ] = 0.5,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     limit: Annotated[
         int | None, typer.Option(help="Train on the first N examples only (smoke runs).")
@@ -481,6 +491,8 @@ def train_reader_cmd(
             raise FileNotFoundError(f"KorQuAD file not found: {korquad}")
         if newsqa is not None and not (newsqa / "questions-dev.jsonl").is_file():
             raise FileNotFoundError(f"newsqa-ko folder not found: {newsqa}")
+        if average_with is not None and not average_with.is_file():
+            raise FileNotFoundError(f"reader weights not found: {average_with}")
         settings = make_settings()
         model_path = resolve_model_path(settings.model_copy(update={"model": BUNDLED_MODEL}))
         weights = out or WEIGHTS_FILE
@@ -503,6 +515,8 @@ def train_reader_cmd(
                 seed=seed,
                 limit=limit,
                 bf16=bf16,
+                average_with=average_with,
+                average_share=average_share,
             )
         answer_bf16 = in_bf16(settings.reader_precision)  # fit as it will answer
         reader = ExtractiveReader.load(model_path, weights=weights, bf16=answer_bf16)

@@ -205,6 +205,8 @@ def train_reader(
     seed: int = 13,
     limit: int | None = None,
     bf16: bool = False,
+    average_with: Path | None = None,
+    average_share: float = 0.5,
 ) -> dict[str, object]:
     """Train and write the weights; returns the facts for the model card. Each newsqa-ko
     question is seen ``news_weight`` times per epoch: news is the product's domain, and its
@@ -212,7 +214,9 @@ def train_reader(
     the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
     with native bf16. ``synthetic``: at most that many questions made from the newsqa-ko
     articles outside its val and test splits (``rag.training.synthetic``). ``near_misses``:
-    that share of the questions also asked as a near miss, with no span to mark."""
+    that share of the questions also asked as a near miss, with no span to mark.
+    ``average_with``: another reader's weights file, averaged in after training with
+    ``average_share`` of the weight (``average_readers``)."""
     started = time.perf_counter()
     random.seed(seed)
     np.random.seed(seed)
@@ -261,6 +265,7 @@ def train_reader(
 
     encoder, tokenizer = load_base(model_path)
     model = SpanModel(encoder, trained_layers)
+    untrained = model.trained_state()
     feats = features(tokenizer, train, rng)
     log.info("%d training windows from %d examples", len(feats), len(train))
 
@@ -268,6 +273,16 @@ def train_reader(
     with bf16_autocast(bf16):
         cache = cache_lower(model, feats, tokenizer.pad_token_id)
     losses = fit_upper(model, feats, cache, epochs, batch_size, learning_rate, rng, bf16)
+    averaged = {}
+    if average_with is not None:
+        average_readers(model, average_with, average_share, untrained)
+        averaged = {
+            "averaged_with": {
+                "weights": average_with.name,
+                "sha256": file_sha256(average_with),
+                "share": average_share,
+            }
+        }
     val_metrics = gold_paragraph_scores(
         ExtractiveReader(model, tokenizer), [e for e in val if e.answer]
     )
@@ -288,11 +303,40 @@ def train_reader(
         **sources,
         "first_loss": round(float(np.mean(losses[:20])), 4),
         "last_loss": round(float(np.mean(losses[-20:])), 4),
+        **averaged,
         "val_korquad_gold_paragraph": val_metrics,
         "train_seconds": round(time.perf_counter() - started, 1),
     }
     save_reader(model, out, facts)
     return facts
+
+
+def average_readers(
+    model: SpanModel, partner: Path, share: float, untrained: dict[str, torch.Tensor]
+) -> None:
+    """Average the trained weights with ``partner``'s, ``share`` of the weight to the
+    partner (a "model soup", Wortsman et al. 2022: two fine-tunings of one encoder average
+    into one that reads like the better and generalises like both). A layer the partner
+    left untrained counts with its ``untrained`` (bundled) weights. Both sides are rounded
+    to fp16 first, as shipped, so averaging two weight files gives the same result."""
+    from safetensors.torch import load_file
+
+    theirs = load_file(str(partner))
+    extra = sorted(set(theirs) - set(untrained))
+    if extra:
+        raise ValueError(
+            f"{partner} trains more than this reader ({extra[0]}…): average into the deeper one"
+        )
+    state = model.trained_state()
+    mixed = {
+        k: (1 - share) * _fp16(v) + share * _fp16(theirs.get(k, untrained[k]))
+        for k, v in state.items()
+    }
+    model.load_state_dict(mixed, strict=False)
+
+
+def _fp16(t: torch.Tensor) -> torch.Tensor:
+    return t.to(torch.float16).float()
 
 
 def cache_lower(model: SpanModel, feats: list[Feature], pad: int) -> list[torch.Tensor]:

@@ -6,9 +6,17 @@ import random
 from pathlib import Path
 
 import pytest
+import torch
 
-from rag.answer.reader import SpanModel, load_base
-from rag.training.reader import Example, cache_lower, features, fit_upper, split_of
+from rag.answer.reader import SpanModel, load_base, save_reader
+from rag.training.reader import (
+    Example,
+    average_readers,
+    cache_lower,
+    features,
+    fit_upper,
+    split_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,3 +108,43 @@ def test_a_near_miss_shows_the_window_of_the_answer_labelled_no_answer(base) -> 
         w = f.window
         assert w.offsets[w.first][0] <= start and w.offsets[w.last][1] >= start + 8
     assert len(missed) == len(answered)
+
+
+def _nudged(model: SpanModel, seed: int) -> SpanModel:
+    """The model with its trained weights moved, as a training run would."""
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if model.is_trained(name):
+                p.add_(torch.randn_like(p) * 0.01)
+    return model
+
+
+def test_averaging_readers_meets_halfway_and_counts_untrained_layers_as_bundled(
+    base, tmp_path: Path
+) -> None:
+    encoder, _ = load_base(base)
+    deep = SpanModel(encoder, trained_layers=2)
+    bundled = deep.trained_state()
+    _nudged(deep, 0)
+    shallow = _nudged(SpanModel(load_base(base)[0], trained_layers=1), 1)
+    save_reader(shallow, tmp_path / "shallow.safetensors", {})
+    ours, theirs = deep.trained_state(), shallow.trained_state()
+
+    average_readers(deep, tmp_path / "shallow.safetensors", 0.25, bundled)
+
+    mixed = deep.trained_state()
+    half = lambda t: t.half().float()  # noqa: E731 - stored weights are fp16
+    both = "encoder.encoder.layer.11.attention.self.query.weight"  # trained by both
+    only_deep = "encoder.encoder.layer.10.attention.self.query.weight"
+    for key, partner in (
+        (both, theirs[both]),
+        (only_deep, bundled[only_deep]),
+        ("qa.weight", theirs["qa.weight"]),
+    ):
+        assert torch.allclose(mixed[key], 0.75 * half(ours[key]) + 0.25 * half(partner))
+        assert not torch.allclose(mixed[key], half(ours[key]))
+    # A partner that trained layers this reader keeps frozen cannot be averaged in.
+    save_reader(deep, tmp_path / "deep.safetensors", {})
+    with pytest.raises(ValueError, match="trains more"):
+        average_readers(shallow, tmp_path / "deep.safetensors", 0.5, shallow.trained_state())
