@@ -256,6 +256,7 @@ class _Question:
     # "from", "until"): a candidate marked the same way is preferred.
     role: str
     unit: str  # counter or unit asked for: "명", "개", "%", "원"
+    counter: str  # the counter after 몇: "살" in "몇 살이야?"
     # Verbs and verbal nouns of the question ("열리다", "수록" of 수록되다): the answer is
     # often their argument, right before them in the sentence.
     predicates: tuple[str, ...]
@@ -318,8 +319,10 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
         for i, (candidate, text, terms) in enumerate(
             zip(candidates, texts, map(_span_terms, texts), strict=True)
         )
-        # never answer with the question's own words
-        if not _repeats(terms, q) and re.sub(r"\s+", "", text) not in asked
+        # never answer with the question's own words, nor count other things than asked
+        if not _repeats(terms, q)
+        and re.sub(r"\s+", "", text) not in asked
+        and not counts_otherwise(text, q.counter)
     ]
     if not scored:
         return None
@@ -358,6 +361,7 @@ def _parse_question(question: str) -> _Question:
         target="" if target in _GENERIC_TARGETS else target,
         role=role,
         unit=_wanted_unit(question, tokens, terms),
+        counter=_counter_after_how_many(tokens),
         predicates=tuple(_predicates(tokens)),
         grain=_wanted_grain(question),
     )
@@ -380,14 +384,71 @@ def _is_noun(token: Token) -> bool:
 
 def _wanted_unit(question: str, tokens: Sequence[Token], terms: Sequence[str]) -> str:
     """The unit the question asks for: the counter after 몇, %, or 원 for money words."""
-    for token, following in zip(tokens, tokens[1:], strict=False):
-        if token.form == "몇" and following.tag in ("NNB", "NNG") and following.form != "퍼센트":
-            return following.form
+    counter = _counter_after_how_many(tokens)
+    if counter:
+        return counter
     if _PERCENT_RE.search(question):
         return "%p" if _CHANGE_RE.search(question) else "%"
     if any(term in _MONEY_TERMS for term in terms):
         return "원"
     return ""
+
+
+#: Counters that count the same things ("몇 곳" is answered "450개", "몇 살" "65세").
+_SAME_COUNT = (
+    frozenset(("명", "인", "사람")),
+    frozenset(("살", "세")),
+    frozenset(("개", "곳", "개소", "군데", "종", "종류", "가지", "건", "개사", "개국", "국")),
+    frozenset(("번", "회", "차례", "차")),
+    frozenset(("가구", "세대", "호", "채")),
+    frozenset(("년", "해", "개월", "달", "주", "주일")),  # spans of time
+    frozenset(("시", "시간", "분", "초")),  # a time of day, and its parts
+)
+_NUMBER_TAGS = ("SN", "NR")
+
+
+def asked_counter(question: str) -> str:
+    """The counter after 몇 ("몇 살이야?" → 살), or "" when the question counts nothing."""
+    return _parse_question(question).counter
+
+
+def _counter_after_how_many(tokens: Sequence[Token]) -> str:
+    for token, following in zip(tokens, tokens[1:], strict=False):
+        if token.form == "몇" and following.tag in ("NNB", "NNG") and following.form != "퍼센트":
+            return following.form
+    return ""
+
+
+def span_counters(span: str) -> list[str]:
+    """The counter after each number of ``span``: "450개 이상" → [개], "3시 21분" → [시, 분]."""
+    tokens = get_kiwi().tokenize(span)
+    found = []
+    for i, token in enumerate(tokens):
+        if token.tag not in _NUMBER_TAGS or (i and tokens[i - 1].tag in _NUMBER_TAGS):
+            continue
+        j = i + 1
+        while j < len(tokens) and (
+            tokens[j].tag in _NUMBER_TAGS or (tokens[j].tag == "XSN" and tokens[j].form == "여")
+        ):
+            j += 1  # "1만6384", "3천여"
+        glued = j < len(tokens) and tokens[j].start == tokens[j - 1].start + tokens[j - 1].len
+        if j < len(tokens) and (tokens[j].tag == "NNB" or (glued and tokens[j].tag == "NNG")):
+            found.append(tokens[j].form)
+    return found
+
+
+def counts_otherwise(span: str, asked: str) -> bool:
+    """Whether ``span`` counts only things other than the ``asked`` counter: "450개 이상" is
+    no answer to "몇 살이야?", nor "38개" to "몇 마리가…?". A span without a counted number
+    ("먼 거리", "2019년 5월" for 몇 년) is left to selection."""
+    counters = span_counters(span) if asked else []
+    return bool(counters) and not any(_same_count(c, asked) for c in counters)
+
+
+def _same_count(counter: str, asked: str) -> bool:
+    if counter.startswith(asked) or asked.startswith(counter):
+        return True  # "개월" for 개, "시" for 시간
+    return any(counter in group and asked in group for group in _SAME_COUNT)
 
 
 def _wanted_grain(question: str) -> str:

@@ -32,8 +32,10 @@ from rag.answer.answerer import (
 from rag.answer.boundaries import widen_span, without_stray_brackets
 from rag.answer.extract import (
     QuestionType,
+    asked_counter,
     asks_for_sentence,
     classify_question,
+    counts_otherwise,
     said_in_question,
 )
 from rag.answer.reader import WEIGHTS_DIR, ExtractiveReader, SpanCandidate
@@ -183,11 +185,13 @@ def span_candidates(
     qtype: QuestionType | None = None,
 ) -> list[Candidate]:
     """:func:`read_candidates` from spans already read, one per hit (``None``: none). A span
-    the question itself says is no candidate (:func:`named_in_question`)."""
+    the question itself says is no candidate (:func:`named_in_question`), nor one that counts
+    something other than the question asks (:func:`counts_otherwise`)."""
     entities = {canonical(e) for e in question_entities(question)}
     # Whole documents are read only when the question names something to look for.
     texts = documents(h.passage.doc_id for h in hits) if entities else {}
     qtype = qtype or classify_question(question)
+    asked = asked_counter(question)
     found = []
     for rank, (hit, span) in enumerate(zip(hits, spans, strict=True)):
         if span is None:
@@ -195,7 +199,10 @@ def span_candidates(
         passage, raw = hit.passage.text, hit.passage.text[span.start : span.end]
         first = span.start + len(raw) - len(raw.lstrip())
         last = without_particles(passage, first, span.end)
-        if last > first and not named_in_question(passage[first:last], question):
+        core = passage[first:last]
+        if last > first and not (
+            named_in_question(core, question) or counts_otherwise(core, asked)
+        ):
             found.append((rank, hit, span, first, last))
     # Features weigh the span the reader marked (as selection was fitted); the answer is
     # that span, without stray brackets, grown to the words the question asks for.

@@ -13,8 +13,10 @@ import pytest
 from rag.answer.extract import (
     QuestionType,
     Span,
+    asked_counter,
     asks_for_sentence,
     classify_question,
+    counts_otherwise,
     extract_span,
 )
 
@@ -648,3 +650,35 @@ def test_repeating_phrase_loses_to_the_programme_name() -> None:
 def test_unusual_dates_do_not_raise(question: str, sentence: str) -> None:
     span = extract_span(question, sentence, classify_question(question))
     assert span is None or sentence[span.start : span.end] == span.text
+
+
+@pytest.mark.parametrize(
+    ("span", "question", "otherwise"),
+    [
+        ("450개 이상", "노키아코리아 한효찬 CTO는 몇 살이야?", True),
+        ("38개", "바다거북 폐사체 34마리 중 몇 마리가 플라스틱을 먹었나?", True),
+        ("5일", "올영라이브 방송은 매일 몇 시에 편성되나?", True),
+        ("65세", "노키아코리아 한효찬 CTO는 몇 살이야?", False),
+        ("28마리", "바다거북 폐사체 34마리 중 몇 마리가 플라스틱을 먹었나?", False),
+        ("저녁 8시", "올영라이브 방송은 매일 몇 시에 편성되나?", False),
+        # counters of the same things, and numbers in several parts
+        ("450개 이상", "노키아가 특화망을 구축한 곳은 몇 곳인가?", False),
+        ("1만6384단계", "사다리는 몇 단계까지 올라가나?", False),
+        ("3천여 명", "행사에 몇 명이 왔나?", False),
+        ("4종류", "서울시의 버스를 몇 가지의 종류로 나누었는가?", False),
+        ("50분경", "사고는 오전 몇 시에 일어났나?", False),
+        ("1년 8개월 만", "몇 년 만에 2300선이 무너졌나?", False),
+        # nothing counted in the span, or nothing asked to count
+        ("먼 거리", "40달러로 몇 km를 달리나?", False),
+        ("약 2달", "신협 인턴들은 한 달에 얼마 받아?", False),
+    ],
+)
+def test_a_span_that_counts_other_things_than_asked_is_no_answer(span, question, otherwise) -> None:
+    assert counts_otherwise(span, asked_counter(question)) is otherwise
+
+
+def test_the_rules_answer_a_count_of_what_is_asked() -> None:
+    sentence = "노키아는 450개 이상의 고객에게 특화망을 제공했으며 직원 가운데 30명이 한국에 있다."
+    span = extract_span("노키아 직원 몇 명이 한국에 있나?", sentence)
+    assert span is not None and span.text == "30명"
+    assert extract_span("노키아 CTO는 몇 살이야?", sentence) is None

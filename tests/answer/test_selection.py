@@ -148,3 +148,15 @@ def test_the_top_passage_is_read_first_and_the_rest_only_when_it_is_not_enough(
             assert (got.answer, got.abstained) == (expected.answer, expected.abstained)
             assert got.confidence == pytest.approx(expected.confidence, abs=1e-4)  # batching
     assert kinds == {"early", "all"}
+
+
+def test_the_reader_span_that_counts_otherwise_is_no_candidate() -> None:
+    text = "노키아는 450개 이상의 고객에게 특화망을 제공했다. 한효찬 CTO는 1975년생이다."
+    passage = Passage("a.txt#0", "a.txt", 0, len(text), text, "노키아", ((0, len(text)),))
+    marked = text.index("450개 이상")
+    spans = [SpanCandidate(0, marked, marked + len("450개 이상"), 5.0, 2.0)]
+    read = lambda question: span_candidates(  # noqa: E731
+        question, [Hit(passage, 1.0)], spans, lambda ids: {d: text for d in ids}
+    )
+    assert read("한효찬 CTO는 몇 살이야?") == []
+    assert [c.text for c in read("노키아는 몇 곳에 특화망을 제공했나?")] == ["450개 이상"]
