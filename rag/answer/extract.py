@@ -405,6 +405,7 @@ _SAME_COUNT = (
     frozenset(("시", "시간", "분", "초")),  # a time of day, and its parts
 )
 _NUMBER_TAGS = ("SN", "NR")
+_UNIT_TAGS = ("NNG", "SL", "SW")
 
 
 def asked_counter(question: str) -> str:
@@ -432,7 +433,8 @@ def span_counters(span: str) -> list[str]:
         ):
             j += 1  # "1만6384", "3천여"
         glued = j < len(tokens) and tokens[j].start == tokens[j - 1].start + tokens[j - 1].len
-        if j < len(tokens) and (tokens[j].tag == "NNB" or (glued and tokens[j].tag == "NNG")):
+        # a counter, or a unit written glued: "5G", "398㎞", "12.6%"
+        if j < len(tokens) and (tokens[j].tag == "NNB" or (glued and tokens[j].tag in _UNIT_TAGS)):
             found.append(tokens[j].form)
     return found
 
