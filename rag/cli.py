@@ -491,8 +491,12 @@ def train_reader_cmd(
             raise FileNotFoundError(f"KorQuAD file not found: {korquad}")
         if newsqa is not None and not (newsqa / "questions-dev.jsonl").is_file():
             raise FileNotFoundError(f"newsqa-ko folder not found: {newsqa}")
-        if average_with is not None and not average_with.is_file():
-            raise FileNotFoundError(f"reader weights not found: {average_with}")
+        if average_with is not None:
+            partner_layers = reader_metadata(average_with).get("trained_layers", "")
+            if not partner_layers.isdigit() or int(partner_layers) > trained_layers:
+                raise ValueError(  # before an hour of training, not after
+                    f"{average_with} is no reader of at most {trained_layers} trained layers"
+                )
         settings = make_settings()
         model_path = resolve_model_path(settings.model_copy(update={"model": BUNDLED_MODEL}))
         weights = out or WEIGHTS_FILE

@@ -403,6 +403,7 @@ _SAME_COUNT = (
     frozenset(("가구", "세대", "호", "채")),
     frozenset(("년", "해", "개월", "달", "주", "주일")),  # spans of time
     frozenset(("시", "시간", "분", "초")),  # a time of day, and its parts
+    frozenset(("%", "％", "프로", "퍼센트")),  # "몇 프로야?"
 )
 _NUMBER_TAGS = ("SN", "NR")
 _UNIT_TAGS = ("NNG", "SL", "SW")
@@ -420,7 +421,7 @@ def _counter_after_how_many(tokens: Sequence[Token]) -> str:
     return ""
 
 
-def span_counters(span: str) -> list[str]:
+def _span_counters(span: str) -> list[str]:
     """The counter after each number of ``span``: "450개 이상" → [개], "3시 21분" → [시, 분]."""
     tokens = get_kiwi().tokenize(span)
     found = []
@@ -443,7 +444,7 @@ def counts_otherwise(span: str, asked: str) -> bool:
     """Whether ``span`` counts only things other than the ``asked`` counter: "450개 이상" is
     no answer to "몇 살이야?", nor "38개" to "몇 마리가…?". A span without a counted number
     ("먼 거리", "2019년 5월" for 몇 년) is left to selection."""
-    counters = span_counters(span) if asked else []
+    counters = _span_counters(span) if asked else []
     return bool(counters) and not any(_same_count(c, asked) for c in counters)
 
 

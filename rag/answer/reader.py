@@ -119,10 +119,13 @@ def pad_ids(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor
 
 def reader_metadata(weights: Path) -> dict[str, str]:
     """What training wrote into the weights file: trained layers and its facts (JSON)."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(weights), "pt") as f:
-        return dict(f.metadata())
+    try:
+        with safe_open(str(weights), "pt") as f:
+            return dict(f.metadata() or {})
+    except SafetensorError as exc:
+        raise ValueError(f"{weights} is no safetensors file ({exc})") from None
 
 
 def save_reader(model: SpanModel, path: Path, metadata: dict[str, object]) -> None:

@@ -315,10 +315,10 @@ def average_readers(
     model: SpanModel, partner: Path, share: float, untrained: dict[str, torch.Tensor]
 ) -> None:
     """Average the trained weights with ``partner``'s, ``share`` of the weight to the
-    partner (a "model soup", Wortsman et al. 2022: two fine-tunings of one encoder average
-    into one that reads like the better and generalises like both). A layer the partner
-    left untrained counts with its ``untrained`` (bundled) weights. Both sides are rounded
-    to fp16 first, as shipped, so averaging two weight files gives the same result."""
+    partner: a "model soup" (Wortsman et al. 2022) of two fine-tunings of one encoder; see
+    the README for the one tried. A layer the partner left untrained counts with its
+    ``untrained`` (bundled) weights. Both sides are rounded to fp16 first, as shipped, so
+    averaging two weight files gives the same result."""
     from safetensors.torch import load_file
 
     theirs = load_file(str(partner))

@@ -148,3 +148,41 @@ def test_averaging_readers_meets_halfway_and_counts_untrained_layers_as_bundled(
     save_reader(deep, tmp_path / "deep.safetensors", {})
     with pytest.raises(ValueError, match="trains more"):
         average_readers(shallow, tmp_path / "deep.safetensors", 0.5, shallow.trained_state())
+
+
+@pytest.mark.parametrize(
+    ("content", "layers", "message"),
+    [
+        (None, "7", "is no reader of at most 6"),  # deeper than the reader to train
+        (None, None, "is no reader of at most 6"),  # weights without a reader's metadata
+        (b"not weights", None, "is no safetensors file"),
+    ],
+)
+def test_averaging_with_a_reader_that_does_not_fit_fails_before_training(
+    tmp_path: Path, content: bytes | None, layers: str | None, message: str
+) -> None:
+    from safetensors.torch import save_file
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    partner = tmp_path / "partner.safetensors"
+    if content is None:
+        save_file(
+            {"qa.bias": torch.zeros(2)},
+            str(partner),
+            {"trained_layers": layers} if layers else None,
+        )
+    else:
+        partner.write_bytes(content)
+    korquad, newsqa = tmp_path / "korquad.json", tmp_path / "newsqa"
+    korquad.write_text("{}", encoding="utf-8")
+    newsqa.mkdir()
+    (newsqa / "questions-dev.jsonl").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["train-reader", "--korquad", str(korquad), "--newsqa", str(newsqa)]
+        + ["--trained-layers", "6", "--average-with", str(partner)],
+    )
+    assert result.exit_code == 1
+    assert message in result.output
