@@ -394,17 +394,20 @@ def _wanted_unit(question: str, tokens: Sequence[Token], terms: Sequence[str]) -
     return ""
 
 
-#: Counters that count the same things ("몇 곳" is answered "450개", "몇 살" "65세").
-_SAME_COUNT = (
-    frozenset(("명", "인", "사람")),
-    frozenset(("살", "세")),
-    frozenset(("개", "곳", "개소", "군데", "종", "종류", "가지", "건", "개사", "개국", "국")),
-    frozenset(("번", "회", "차례", "차")),
-    frozenset(("가구", "세대", "호", "채")),
-    frozenset(("년", "해", "개월", "달", "주", "주일")),  # spans of time
-    frozenset(("시", "시간", "분", "초")),  # a time of day, and its parts
-    frozenset(("%", "％", "프로", "퍼센트")),  # "몇 프로야?"
-)
+#: What a counter counts. Counters of one kind answer each other ("몇 시" → "50분경", "몇
+#: 년 만에" → "1년 8개월 만"); any other counter or unit counts things, as 개 does, so they
+#: answer each other too ("몇 곳" → "450개", "몇 나라" → "14개", "몇 개" → "4기").
+_COUNT_KINDS = {
+    "people": ("명", "인", "사람"),
+    "age": ("살", "세"),
+    "times": ("번", "회", "차례"),
+    "rank": ("위", "등"),
+    "date": ("년", "년도", "해", "개월", "달", "주", "주일", "일", "날", "월"),
+    "clock": ("시", "시간", "분", "초"),
+    "percent": ("%", "％", "프로", "퍼센트"),
+    "money": ("원", "달러", "엔", "유로", "위안"),
+}
+_KIND_OF = {counter: kind for kind, counters in _COUNT_KINDS.items() for counter in counters}
 _NUMBER_TAGS = ("SN", "NR")
 _UNIT_TAGS = ("NNG", "SL", "SW")
 
@@ -441,17 +444,12 @@ def _span_counters(span: str) -> list[str]:
 
 
 def counts_otherwise(span: str, asked: str) -> bool:
-    """Whether ``span`` counts only things other than the ``asked`` counter: "450개 이상" is
-    no answer to "몇 살이야?", nor "38개" to "몇 마리가…?". A span without a counted number
-    ("먼 거리", "2019년 5월" for 몇 년) is left to selection."""
+    """Whether every number of ``span`` counts another kind of thing than the ``asked``
+    counter (:data:`_COUNT_KINDS`): "450개 이상" or "5G" is no answer to "몇 살이야?", nor "2일"
+    to "몇 시에…?". A span without a counted number ("먼 거리") is left to selection."""
     counters = _span_counters(span) if asked else []
-    return bool(counters) and not any(_same_count(c, asked) for c in counters)
-
-
-def _same_count(counter: str, asked: str) -> bool:
-    if counter.startswith(asked) or asked.startswith(counter):
-        return True  # "개월" for 개, "시" for 시간
-    return any(counter in group and asked in group for group in _SAME_COUNT)
+    kind = _KIND_OF.get(asked, "things")
+    return bool(counters) and all(_KIND_OF.get(c, "things") != kind for c in counters)
 
 
 def _wanted_grain(question: str) -> str:
