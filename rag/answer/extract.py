@@ -448,8 +448,17 @@ def counts_otherwise(span: str, asked: str) -> bool:
     counter (:data:`_COUNT_KINDS`): "450개 이상" or "5G" is no answer to "몇 살이야?", nor "2일"
     to "몇 시에…?". A span without a counted number ("먼 거리") is left to selection."""
     counters = _span_counters(span) if asked else []
-    kind = _KIND_OF.get(asked, "things")
-    return bool(counters) and all(_KIND_OF.get(c, "things") != kind for c in counters)
+    kind = _count_kind(asked)
+    return bool(counters) and all(_count_kind(c) != kind for c in counters)
+
+
+def _count_kind(counter: str) -> str:
+    """The kind of :data:`_COUNT_KINDS`, also of a counter Kiwi reads as one word with what
+    follows it ("%포인트", "년간"): that of its longest known start; else "things"."""
+    for end in range(len(counter), 0, -1):
+        if counter[:end] in _KIND_OF:
+            return _KIND_OF[counter[:end]]
+    return "things"
 
 
 def _wanted_grain(question: str) -> str:
