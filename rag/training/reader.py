@@ -265,7 +265,7 @@ def train_reader(
 
     encoder, tokenizer = load_base(model_path)
     model = SpanModel(encoder, trained_layers)
-    untrained = model.trained_state()
+    untrained = model.trained_state() if average_with is not None else {}
     feats = features(tokenizer, train, rng)
     log.info("%d training windows from %d examples", len(feats), len(train))
 
