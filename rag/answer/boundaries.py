@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from rag.answer.extract import DAY_PERIODS, TITLES, QuestionType, said_in_question
+from rag.answer.extract import BYLINE_TITLES, DAY_PERIODS, TITLES, QuestionType, said_in_question
 from rag.ingest.korean import get_kiwi
 
 #: How far around the span words are read (characters): a long affiliation fits.
@@ -46,8 +46,6 @@ _NUMBER_QUALIFIERS = frozenset(
 _NUMBER_BOUNDS = frozenset(
     ("이상", "이하", "미만", "초과", "안팎", "가량", "정도", "내외", "만", "이내")
 )
-#: Bylines run into the text ("연합뉴스 류효림 기자 시민들"): never part of an answer.
-_BYLINE = ("기자", "특파원", "앵커")
 
 #: Brackets and quotes, opening and closing, in pairs.
 _PAIRS = dict(zip("([{‘“「『《〈", ")]}’”」』》〉", strict=True))
@@ -98,9 +96,10 @@ def _noun_phrase_part(word: str) -> tuple[int, bool]:
 
 
 def _is_noun(word: str) -> bool:
-    """A noun phrase word (its particles aside) that is no byline."""
+    """A noun phrase word (its particles aside) that is no byline: bylines run into the
+    text ("연합뉴스 류효림 기자 시민들") and are never part of an answer."""
     part = _noun_phrase_part(word)[0]
-    return part > 0 and not word[:part].endswith(_BYLINE)
+    return part > 0 and not word[:part].endswith(BYLINE_TITLES)
 
 
 def _is_name_part(word: str) -> bool:

@@ -145,6 +145,8 @@ TITLES = _names(
     "국왕 여왕 왕자 공주 황후 왕후 총독 주석 수상 부통령 코치 가수 배우 상무 전무 이사 총재보 "
     "CTO CEO"
 )
+#: Titles of a byline ("연합뉴스 류효림 기자"): who wrote the article, not whom it is about.
+BYLINE_TITLES = ("기자", "특파원", "앵커")
 _REGION_SUFFIXES = ("특별자치도", "특별자치시", "광역시", "특별시", "시", "도", "군", "구")
 _ORG_SUFFIXES = _names("부 청 처 공사 공단 재단 위원회 협회 기관 시 도 군")
 _VENUE_SUFFIXES = _names(
@@ -942,6 +944,8 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         title = _title_after(sent, idx)
         if title is not None:
             title_end, title_word = title
+            if title_word in BYLINE_TITLES and title_word not in q.text:
+                continue  # the reporter: questions about the byline are answered from it
             # "인천시 행정부시장은 누구인가?" already says the title: answer the name alone.
             asked = title_word in q.text
             yield _Candidate(word.start, word.stem_end if asked else title_end, 1.0)

@@ -605,6 +605,14 @@ def test_date_grain_classification() -> None:
     assert classify_question("김정남이 사망한 해는?") == "date"
 
 
+def test_the_reporter_of_a_byline_is_no_answer_to_who_did_what() -> None:
+    sentence = (
+        "서울 뉴스1 임해중 기자 포토북 전문업체 스위트북이 단체 티셔츠로 제작할 수 있는 "
+        "신상품을 출시했다고 1일 밝혔다."
+    )
+    assert "임해중" not in (_answer("스위트북 대표는 누구야?", sentence) or "")
+
+
 def test_person_without_a_title_is_a_proper_name_run() -> None:
     answer = _answer("영국에서 유학한 국수주의자로 히로히토에게 영향을 준 인물은?", KQ_HIROHITO)
     assert answer in {"스기우라 주고", "시라토리 구라키치", "시미즈 도루"}
