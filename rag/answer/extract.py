@@ -937,6 +937,7 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
     organisations as the subject (누가 → "고용노동부")."""
     text, words = sent.text, sent.words
     names: set[int] = set()
+    bylines: set[int] = set()  # the reporter: questions about the byline are answered from it
     for idx, word in enumerate(words):
         if not _is_name(text, word):
             continue
@@ -945,7 +946,8 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         if title is not None:
             title_end, title_word = title
             if title_word in BYLINE_TITLES and title_word not in q.text:
-                continue  # the reporter: questions about the byline are answered from it
+                bylines.add(idx)
+                continue
             # "인천시 행정부시장은 누구인가?" already says the title: answer the name alone.
             asked = title_word in q.text
             yield _Candidate(word.start, word.stem_end if asked else title_end, 1.0)
@@ -956,8 +958,10 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
     for first, last in _proper_runs(sent):
         # Other proper names ("로스 데이비스", "치챠고프"): foreign and historical people
         # rarely have a title next to them. Regions are places, not people.
-        if first in names or text[words[first].start : words[last].stem_end].endswith(
-            _REGION_SUFFIXES
+        if (
+            first in names
+            or bylines.intersection(range(first, last + 1))
+            or text[words[first].start : words[last].stem_end].endswith(_REGION_SUFFIXES)
         ):
             continue
         head = words[last]
