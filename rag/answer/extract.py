@@ -937,7 +937,7 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
     organisations as the subject (누가 → "고용노동부")."""
     text, words = sent.text, sent.words
     names: set[int] = set()
-    bylines: set[int] = set()  # the reporter: questions about the byline are answered from it
+    bylines: set[int] = set()  # reporters: they answer only questions about the reporter
     for idx, word in enumerate(words):
         if not _is_name(text, word):
             continue
@@ -957,7 +957,8 @@ def _person_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
             yield _Candidate(word.start, word.stem_end, 0.5)
     for first, last in _proper_runs(sent):
         # Other proper names ("로스 데이비스", "치챠고프"): foreign and historical people
-        # rarely have a title next to them. Regions are places, not people.
+        # rarely have a title next to them. Regions are places, not people; a run through a
+        # byline ("뉴스1 서울 뉴스1 임해중") is the outlet and its reporter.
         if (
             first in names
             or bylines.intersection(range(first, last + 1))
