@@ -449,8 +449,10 @@ def counts_otherwise(span: str, asked: str) -> bool:
     """Whether every number of ``span`` counts another kind of thing than the ``asked``
     counter (:data:`_COUNT_KINDS`): "450개 이상" or "5G" is no answer to "몇 살이야?", nor "2일"
     to "몇 시에…?". A span without a counted number ("먼 거리") is left to selection."""
-    counters = _span_counters(span) if asked else []
+    if not asked:
+        return False
     kind = _count_kind(asked)
+    counters = _span_counters(span)
     return bool(counters) and all(_count_kind(c) != kind for c in counters)
 
 
