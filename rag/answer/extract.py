@@ -50,7 +50,8 @@ _QUESTION_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
         "date",
         re.compile(r"언제|며칠|몇\s*(?:년|월|일|시|세기)|날짜|시기|연도|일시|어느\s*(?:날|기간)"),
     ),
-    ("amount", re.compile(r"얼마|몇|금액|액수|규모|비율|비중|퍼센트|%")),
+    # not 대규모/소규모/중규모, which describe ("대규모 시위가 열린 장소는?"); 최대 규모 asks
+    ("amount", re.compile(r"얼마|몇|금액|액수|(?<![소중])(?<!(?<!최)대)규모|비율|비중|퍼센트|%")),
     ("person", re.compile(r"누구|누가|누굴|어느\s*분|기자\s*(?:이름|는)|인물")),
     ("place", re.compile(r"어디|어느\s*(?:곳|지역|도시|나라|시군)|장소")),
     ("thing", re.compile(r"무엇|무얼|뭐|뭘|무슨|어떤|어떠한|어느|명칭|이름")),
@@ -308,7 +309,7 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
         return None
     texts = [sentence[c.start : c.end] for c in candidates]
     anchors = _anchor_spans(sent, q)
-    asked = re.sub(r"\s+", "", question)
+    asked, counter = re.sub(r"\s+", "", question), asked_counter(question)
     scored = [
         (
             candidate.fit
@@ -324,7 +325,7 @@ def extract_span(question: str, sentence: str, qtype: QuestionType | None = None
         # never answer with the question's own words, nor count other things than asked
         if not _repeats(terms, q)
         and re.sub(r"\s+", "", text) not in asked
-        and not counts_otherwise(text, q.counter)
+        and not counts_otherwise(text, counter)
     ]
     if not scored:
         return None
@@ -407,16 +408,27 @@ _COUNT_KINDS = {
     "date": ("년", "년도", "해", "개월", "달", "주", "주일", "일", "날", "월"),
     "clock": ("시", "시간", "분", "초"),
     "percent": ("%", "％", "프로", "퍼센트"),
-    "money": ("원", "달러", "엔", "유로", "위안"),
+    "money": ("원", "달러", "엔", "유로", "위안", "파운드", "루블", "프랑"),
 }
 _KIND_OF = {counter: kind for kind, counters in _COUNT_KINDS.items() for counter in counters}
 _NUMBER_TAGS = ("SN", "NR")
 _UNIT_TAGS = ("NNG", "SL", "SW")
 
 
+#: "얼마 받아?", "얼마에 팔렸나?": 얼마 before a verb of paying asks an amount of money.
+_PAID_RE = re.compile(
+    r"얼마(?:를|에|씩)?\s*(?:받|벌|내|냈|낸|빌|갚|주|줬|준|팔|샀|사|들|쓰|썼|지불|지급|부담|모았|모금)"
+)
+
+
 def asked_counter(question: str) -> str:
-    """The counter after 몇 ("몇 살이야?" → 살), or "" when the question counts nothing."""
-    return _parse_question(question).counter
+    """The counter after 몇 ("몇 살이야?" → 살); 원 where an amount of money is asked
+    ("매출은 얼마였나?", "얼마 받아?"); or "" when the question counts nothing."""
+    q = _parse_question(question)
+    if q.counter:
+        return q.counter
+    money = q.unit == "원" or _PAID_RE.search(question) is not None
+    return "원" if money and classify_question(question) == "amount" else ""
 
 
 def _counter_after_how_many(tokens: Sequence[Token]) -> str:
@@ -1027,6 +1039,21 @@ def _bare_person_nnp(text: str, word: _Word) -> bool:
     )
 
 
+def _surname_before_title(sent: _Sentence, word: _Word) -> bool:
+    """A surname alone before a title ("정 장관은", "윤 대통령"): a person named earlier,
+    referred back to, and no place or thing."""
+    text, words = sent.text, sent.words
+    idx = words.index(word)
+    following = words[idx + 1] if idx + 1 < len(words) else None
+    return (
+        word.stem_end - word.start == 1
+        and text[word.start] in _SURNAMES
+        and following is not None
+        and text[word.end : following.start] == " "
+        and text[following.start : following.stem_end].endswith(TITLES)
+    )
+
+
 def _title_after(sent: _Sentence, idx: int) -> tuple[int, str] | None:
     """End of a title within the next three words ("조인권 인천시 경제산업본부장"), and which
     title ("본부장")."""
@@ -1122,8 +1149,10 @@ def _place_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         words, qualifies = _trim_phrase(sent, q, phrase, place=True)
         head = words[-1]
         start, end = words[0].start, head.stem_end
-        if any(t.tag == "SN" for t in head.tokens):
-            continue
+        if any(t.tag == "SN" for t in head.tokens) or (
+            len(words) == 1 and _surname_before_title(sent, head)
+        ):
+            continue  # an amount or a date; a person ("정 장관은")
         if qualifies:
             fit = 0.95
         elif text[start:end].endswith(_VENUE_SUFFIXES):

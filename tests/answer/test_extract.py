@@ -226,6 +226,11 @@ def _answer(question: str, sentence: str) -> str | None:
         ("특별상을 받은 강원도 시군은?", "place"),
         ("지역제조업을 대표하는 산업단지는?", "place"),
         ("부산시가 받은 상은?", "thing"),
+        # 대규모 describes; the scale asked is 규모 alone or 최대 규모
+        ("도심에서 대규모 집회가 열린 장소는?", "place"),
+        ("소규모 사업장을 지원한 사람은?", "person"),
+        ("이번 투자의 최대규모는?", "amount"),
+        ("사업 규모는?", "amount"),
     ],
 )
 def test_classify_question(question: str, expected: QuestionType) -> None:
@@ -614,6 +619,12 @@ def test_the_reporter_of_a_byline_is_no_answer_to_who_did_what() -> None:
     assert _answer("스위트북 대표는 누구야?", sentence) is None
 
 
+def test_a_surname_before_a_title_is_a_person_not_a_place() -> None:
+    sentence = "정 장관은 앞서 이마트 세종점에서 캐나다산 삼겹살의 판매 상황도 현장 점검했다."
+    # "정 장관" refers back to 정황근 장관: the surname alone is no place to answer with.
+    assert _answer("농식품부 장관이 물가 보러 간 마트는 어디야?", sentence) == "이마트 세종점"
+
+
 def test_person_without_a_title_is_a_proper_name_run() -> None:
     answer = _answer("영국에서 유학한 국수주의자로 히로히토에게 영향을 준 인물은?", KQ_HIROHITO)
     assert answer in {"스기우라 주고", "시라토리 구라키치", "시미즈 도루"}
@@ -682,9 +693,17 @@ def test_unusual_dates_do_not_raise(question: str, sentence: str) -> None:
         ("4종류", "서울시의 버스를 몇 가지의 종류로 나누었는가?", False),
         ("50분경", "사고는 오전 몇 시에 일어났나?", False),
         ("1년 8개월 만", "몇 년 만에 2300선이 무너졌나?", False),
+        # money asked without 몇: by a word of money, or by 얼마 before a verb of paying
+        ("약 2달", "신협 인턴들은 한 달에 얼마 받아?", True),
+        ("22.8%", "KT가 리벨리온에 전략 투자한 금액은 얼마인가?", True),
+        ("300억원", "KT가 리벨리온에 전략 투자한 금액은 얼마인가?", False),
+        ("8만 파운드", "지루가 계약을 연장하면서 인상된 주급의 금액은?", False),
+        ("956,000달러", "남군 군기는 옥션에서 얼마에 팔렸는가?", False),
         # nothing counted in the span, or nothing asked to count
         ("먼 거리", "40달러로 몇 km를 달리나?", False),
-        ("약 2달", "신협 인턴들은 한 달에 얼마 받아?", False),
+        ("50억", "김씨는 한씨로부터 얼마를 빌렸는가?", False),
+        ("1984년", "포뮬러 원 서킷에 대한 대규모 공사에 들어간 해는?", False),
+        ("6.0%", "6월 소비자물가 상승률은 얼마인가?", False),
     ],
 )
 def test_a_span_that_counts_other_things_than_asked_is_no_answer(span, question, otherwise) -> None:
