@@ -427,7 +427,10 @@ def asked_counter(question: str) -> str:
     q = _parse_question(question)
     if q.counter:
         return q.counter
-    money = q.unit == "원" or _PAID_RE.search(question) is not None
+    if q.unit.startswith("%"):  # "비용의 몇퍼센트를…?"
+        return ""
+    # not 원 alone as a term: Kiwi splits it off 한국부동산원, 연구원
+    money = any(t in _MONEY_TERMS and t != "원" for t in q.terms) or _PAID_RE.search(question)
     return "원" if money and classify_question(question) == "amount" else ""
 
 

@@ -704,6 +704,8 @@ def test_unusual_dates_do_not_raise(question: str, sentence: str) -> None:
         ("50억", "김씨는 한씨로부터 얼마를 빌렸는가?", False),
         ("1984년", "포뮬러 원 서킷에 대한 대규모 공사에 들어간 해는?", False),
         ("6.0%", "6월 소비자물가 상승률은 얼마인가?", False),
+        ("10만명", "한국개발연구원이 전망한 취업자 증가폭은 얼마인가?", False),
+        ("70%", "한국은 경수로 건설 비용의 몇퍼센트를 부담했는가?", False),
     ],
 )
 def test_a_span_that_counts_other_things_than_asked_is_no_answer(span, question, otherwise) -> None:
