@@ -421,6 +421,7 @@ _PAID_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # the rules ask it for every sentence they read
 def asked_counter(question: str) -> str:
     """The counter after 몇 ("몇 살이야?" → 살); 원 where an amount of money is asked
     ("매출은 얼마였나?", "얼마 받아?"); or "" when the question counts nothing."""

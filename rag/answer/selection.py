@@ -311,8 +311,6 @@ class ReaderAnswerer:
             ruled = self.rules.run(question, hits, query_vector)  # type: ignore[arg-type]
             if not ruled.abstained:
                 return ruled
-        if abstained and not scored:
-            return self._nothing_read(question, hits, qtype, started)
         if abstained:
             chosen = self._best_per_document(scored)[:3]
         else:
@@ -329,7 +327,8 @@ class ReaderAnswerer:
             answer=None if abstained else scored[0][1].text,
             abstained=abstained,
             confidence=best_p,
-            sources=[self._source(c, p, with_span=not abstained) for p, c in chosen],
+            sources=[self._source(c, p, with_span=not abstained) for p, c in chosen]
+            or self._where_it_looked(hits),
             question_type=qtype,
             timings_ms={"answer": (time.perf_counter() - started) * 1000},
         )
@@ -350,9 +349,7 @@ class ReaderAnswerer:
         spans += self.reader.run(question, [h.passage.text for h in hits[1:]])
         return span_candidates(question, hits, spans, self.documents, qtype)
 
-    def _nothing_read(
-        self, question: str, hits: list[Hit], qtype: QuestionType, started: float
-    ) -> Answer:
+    def _where_it_looked(self, hits: list[Hit]) -> list[Source]:
         """A refusal with no span left to weigh (none read, or none of the kind asked) still
         shows where it looked: the first sentence of each of the top documents' passages."""
         sources: list[Source] = []
@@ -366,27 +363,10 @@ class ReaderAnswerer:
             seen.add(p.doc_id)
             start, end = p.sentences[0] if p.sentences else (p.start, p.end)
             start, end = max(p.start, start), min(p.end, end)
-            sources.append(
-                Source.cite(
-                    self.index.documents[p.doc_id],
-                    p.passage_id,
-                    p.text[start - p.start : end - p.start],
-                    start,
-                    None,
-                    None,
-                    0.0,
-                    p.page,
-                )
-            )
-        return Answer(
-            question=question,
-            answer=None,
-            abstained=True,
-            confidence=0.0,
-            sources=sources,
-            question_type=qtype,
-            timings_ms={"answer": (time.perf_counter() - started) * 1000},
-        )
+            quote = p.text[start - p.start : end - p.start]
+            info = self.index.documents[p.doc_id]
+            sources.append(Source.cite(info, p.passage_id, quote, start, None, None, 0.0, p.page))
+        return sources
 
     @staticmethod
     def _best_per_document(
