@@ -454,6 +454,15 @@ def train_reader_cmd(
             "for one the article never mentions) over the same passage, with no span to mark.",
         ),
     ] = 0.0,
+    vague_questions: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of answerable train questions also asked without one common noun "
+            "their passage uses (everyday questions repeat fewer of the article's words).",
+        ),
+    ] = 0.0,
     average_with: Annotated[
         Path | None,
         typer.Option(
@@ -516,6 +525,7 @@ def train_reader_cmd(
                 news_weight=news_weight,
                 synthetic=synthetic,
                 near_misses=near_misses,
+                vague=vague_questions,
                 seed=seed,
                 limit=limit,
                 bf16=bf16,

@@ -40,6 +40,7 @@ from rag.answer.reader import (
 )
 from rag.settings import bf16_autocast
 from rag.training.near_misses import near_miss, question_names
+from rag.training.vague_questions import vaguer
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,19 @@ def near_miss_examples(
     return out
 
 
+def vague_examples(examples: list[Example], rate: float, rng: random.Random) -> list[Example]:
+    """About ``rate`` of the answerable examples asked again without one common noun their
+    passage also uses (``rag.training.vague_questions``), same passage, same answer."""
+    out = []
+    for ex in examples:
+        if ex.answer is None or not ex.answerable or rng.random() >= rate:
+            continue
+        asked = vaguer(ex.question, ex.context, rng)
+        if asked is not None:
+            out.append(Example(asked, ex.context, ex.answer))
+    return out
+
+
 def newsqa_examples(rows: list[dict], docs: set[str], articles: Path) -> list[Example]:
     """Questions over their whole article; the answer is its first verbatim occurrence."""
     out = []
@@ -202,6 +216,7 @@ def train_reader(
     news_weight: int = 1,
     synthetic: int = 0,
     near_misses: float = 0.0,
+    vague: float = 0.0,
     seed: int = 13,
     limit: int | None = None,
     bf16: bool = False,
@@ -214,7 +229,9 @@ def train_reader(
     the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
     with native bf16. ``synthetic``: at most that many questions made from the newsqa-ko
     articles outside its val and test splits (``rag.training.synthetic``). ``near_misses``:
-    that share of the questions also asked as a near miss, with no span to mark.
+    that share of the questions also asked as a near miss, with no span to mark. ``vague``:
+    that share of the answerable questions also asked without one common noun
+    (``vague_examples``).
     ``average_with``: another reader's weights file, averaged in after training with
     ``average_share`` of the weight (``average_readers``)."""
     started = time.perf_counter()
@@ -248,6 +265,7 @@ def train_reader(
             made = synthetic_examples(unseen, synthetic, rng)
             sources["synthetic_news_questions"] = len(made)
             train += made
+    asked = list(train)  # the questions as written, before near misses
     if near_misses:
         article_of = {
             p["context"]: "\n".join(q["context"] for q in a["paragraphs"])
@@ -259,6 +277,10 @@ def train_reader(
         )
         sources["near_miss_questions"] = len(missed)
         train += missed
+    if vague:
+        vaguer_asked = vague_examples(asked, vague, rng)
+        sources["vaguer_questions"] = len(vaguer_asked)
+        train += vaguer_asked
     if limit is not None:
         train = train[:limit]
         val = val[: max(1, limit // 4)]
@@ -297,6 +319,7 @@ def train_reader(
         "negative_rate": negative_rate,
         "news_weight": news_weight,
         **({"near_miss_rate": near_misses} if near_misses else {}),
+        **({"vague_rate": vague} if vague else {}),
         "precision": "bf16 autocast, fp32 weights" if bf16 else "fp32",
         "seed": seed,
         "training_windows": len(feats),
