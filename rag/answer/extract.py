@@ -83,9 +83,13 @@ _NON_ANCHOR_TERMS = _names(
 _WH_FORMS = _names("무엇 뭐 무얼 무슨 어떤 어느 어떠한 얼마 얼마나 몇 누구 어디 언제 며칠")
 _WH_DETERMINERS = _names("무슨 어떤 어느 어떠한 몇")
 _GENERIC_TARGETS = _names("이름 명칭 것 내용 무엇 분 곳")
+# Not 원 alone: Kiwi splits it off 한국부동산원 and 연구원 ("몇 원" asks it as a counter).
 _MONEY_TERMS = _names(
-    "돈 사업비 예산 금액 액수 국비 비용 인센티브 매출 매출액 투자 투자액 상금 지원금 원 재원 "
-    "세입 투입"
+    "돈 사업비 예산 금액 액수 국비 비용 인센티브 매출 매출액 투자 투자액 상금 지원금 재원 세입 투입"
+)
+#: "얼마 받아?", "얼마에 팔렸나?": 얼마 before a verb of paying asks an amount of money.
+_PAID_RE = re.compile(
+    r"얼마(?:를|에|씩)?\s*(?:받|벌|내|냈|낸|빌|갚|주|줬|준|팔|샀|사|들|쓰|썼|지불|지급|부담|모았|모금)"
 )
 _PERCENT_RE = re.compile(r"률|율|비율|비중|퍼센트|%|포인트")
 # A change in a rate is answered in percentage points ("4.4%p"), the rate itself in "%".
@@ -386,13 +390,14 @@ def _is_noun(token: Token) -> bool:
 
 
 def _wanted_unit(question: str, tokens: Sequence[Token], terms: Sequence[str]) -> str:
-    """The unit the question asks for: the counter after 몇, %, or 원 for money words."""
+    """The unit the question asks for: the counter after 몇, %, or 원 where it names money
+    ("매출은 얼마였나?") or 얼마 before a verb of paying ("얼마 받아?")."""
     counter = _counter_after_how_many(tokens)
     if counter:
         return counter
     if _PERCENT_RE.search(question):
         return "%p" if _CHANGE_RE.search(question) else "%"
-    if any(term in _MONEY_TERMS for term in terms):
+    if any(term in _MONEY_TERMS for term in terms) or _PAID_RE.search(question):
         return "원"
     return ""
 
@@ -415,12 +420,6 @@ _NUMBER_TAGS = ("SN", "NR")
 _UNIT_TAGS = ("NNG", "SL", "SW")
 
 
-#: "얼마 받아?", "얼마에 팔렸나?": 얼마 before a verb of paying asks an amount of money.
-_PAID_RE = re.compile(
-    r"얼마(?:를|에|씩)?\s*(?:받|벌|내|냈|낸|빌|갚|주|줬|준|팔|샀|사|들|쓰|썼|지불|지급|부담|모았|모금)"
-)
-
-
 @lru_cache(maxsize=256)  # the rules ask it for every sentence they read
 def asked_counter(question: str) -> str:
     """The counter after 몇 ("몇 살이야?" → 살); 원 where an amount of money is asked
@@ -428,11 +427,7 @@ def asked_counter(question: str) -> str:
     q = _parse_question(question)
     if q.counter:
         return q.counter
-    if q.unit.startswith("%"):  # "비용의 몇퍼센트를…?"
-        return ""
-    # not 원 alone as a term: Kiwi splits it off 한국부동산원, 연구원
-    money = any(t in _MONEY_TERMS and t != "원" for t in q.terms) or _PAID_RE.search(question)
-    return "원" if money and classify_question(question) == "amount" else ""
+    return "원" if q.unit == "원" and classify_question(question) == "amount" else ""
 
 
 def _counter_after_how_many(tokens: Sequence[Token]) -> str:
@@ -720,7 +715,7 @@ def _amount_candidates(sent: _Sentence, q: _Question) -> Iterator[_Candidate]:
         has_nr = any(t.tag == "NR" for t in tokens[i : last + 1])
         fit = 0.8 if unit_text else 0.7 if has_nr else 0.4  # "2140억 규모" is still an amount
         if q.unit:
-            fit = 1.0 if unit_text and _unit_matches(q.unit, unit_text) else fit * 0.5
+            fit = _asked_unit_fit(q.unit, unit_text, fit)
         end_index = max(unit, last)
         if _is_range_edge(sent, i, end_index):
             fit = 0.15
@@ -828,6 +823,17 @@ def _unit_matches(wanted: str, unit_text: str) -> bool:
     if wanted.startswith("%"):
         return unit == wanted
     return unit.startswith(wanted) or unit.endswith(wanted) or wanted.startswith(unit)
+
+
+def _asked_unit_fit(wanted: str, unit_text: str, fit: float) -> float:
+    """An amount in the asked unit fits best; money in another currency keeps its ``fit``
+    ("얼마에 팔렸나?" → "956,000달러", though "4000억엔(약 3조8000억원)" answers in 원);
+    any other amount fits half as well."""
+    if unit_text and _unit_matches(wanted, unit_text):
+        return 1.0
+    if unit_text and _count_kind(wanted) == "money" == _count_kind(unit_text.replace(" ", "")):
+        return fit
+    return fit * 0.5
 
 
 # --- dates -------------------------------------------------------------------------------

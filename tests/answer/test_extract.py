@@ -717,3 +717,12 @@ def test_the_rules_answer_a_count_of_what_is_asked() -> None:
     span = extract_span("노키아 직원 몇 명이 한국에 있나?", sentence)
     assert span is not None and span.text == "30명"
     assert extract_span("노키아 CTO는 몇 살이야?", sentence) is None
+
+
+def test_money_asked_prefers_won_and_still_weighs_another_currency_as_money() -> None:
+    sentence = "일본 PCB 업체의 투자액은 4000억엔(약 3조8000억원)이다."
+    span = extract_span("일본 PCB 업체의 투자액은 얼마인가?", sentence)
+    assert span is not None and span.text == "3조8000억원"
+    # 상금 asks money: a prize in dollars is not weighed down as an amount of other things
+    span = extract_span("우승 상금은 얼마야?", "대회 우승 상금은 지난해보다 20% 늘어 10만달러다.")
+    assert span is not None and span.text == "10만달러" and span.score > 0.5
