@@ -265,7 +265,6 @@ def train_reader(
             made = synthetic_examples(unseen, synthetic, rng)
             sources["synthetic_news_questions"] = len(made)
             train += made
-    asked = list(train)  # the questions as written, before near misses
     if near_misses:
         article_of = {
             p["context"]: "\n".join(q["context"] for q in a["paragraphs"])
@@ -278,7 +277,7 @@ def train_reader(
         sources["near_miss_questions"] = len(missed)
         train += missed
     if vague:
-        vaguer_asked = vague_examples(asked, vague, rng)
+        vaguer_asked = vague_examples(train, vague, rng)  # near misses are skipped
         sources["vaguer_questions"] = len(vaguer_asked)
         train += vaguer_asked
     if limit is not None:
