@@ -79,6 +79,15 @@ DocOpt = Annotated[
     list[str] | None,
     typer.Option("--doc", help="Only this document id (repeat for several)."),
 ]
+ReaderOpt = Annotated[
+    ReaderKind | None,
+    typer.Option(
+        "--reader",
+        help="Who marks the answer: neural (default, the trained reader), rules (several "
+        "times faster, fewer answers right) or combined (the reader, falling back on the "
+        "rules where it would refuse); or RAG_READER.",
+    ),
+]
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -356,6 +365,7 @@ def ask(
     since: SinceOpt = None,
     until: UntilOpt = None,
     doc: DocOpt = None,
+    reader: ReaderOpt = None,
 ) -> None:
     """Answer a question with a span quoted verbatim from the articles, or say that the
     articles do not contain the answer; the filters limit which articles are read."""
@@ -365,7 +375,12 @@ def ask(
     where = make_where(outlet, since, until, doc)
     with user_errors():
         settings = make_settings(
-            corpus_dir=corpus, index_dir=index_dir, model=model, mode=mode, store=store
+            corpus_dir=corpus,
+            index_dir=index_dir,
+            model=model,
+            mode=mode,
+            store=store,
+            reader=reader,
         )
         if question is not None and batch is None:
             validate_question(question, settings.max_question_chars)  # fail before loading
@@ -397,12 +412,15 @@ def serve(
     index_dir: IndexDirOpt = None,
     model: ModelOpt = None,
     store: StoreOpt = None,
+    reader: ReaderOpt = None,
 ) -> None:
     """Serve the chat page at / and the JSON API under /api from one process."""
     from rag.serve.api import serve as run_server
 
     with user_errors():
-        settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, store=store)
+        settings = make_settings(
+            corpus_dir=corpus, index_dir=index_dir, model=model, store=store, reader=reader
+        )
         run_server(settings, host=host, port=port)
 
 

@@ -56,6 +56,17 @@ def test_ask_json_and_human_output(env):
     assert "【8500만원】" in human.stdout and "004_d142976b477de943.txt" in human.stdout
 
 
+def test_ask_reader_option_chooses_who_answers(env, seed_pipeline):
+    question = "부산은 돈 얼마 받았대?"
+    result = runner.invoke(app, ["ask", question, "--json", "--reader", "rules"], env=env)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    chosen = seed_pipeline.with_settings(reader="rules").ask(question)
+    default = seed_pipeline.ask(question)
+    assert (payload["answer"], payload["confidence"]) == (chosen.answer, round(chosen.confidence, 4))
+    assert (chosen.answer, chosen.confidence) != (default.answer, default.confidence)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

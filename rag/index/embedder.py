@@ -75,7 +75,9 @@ class Embedder:
 
     def __init__(self, settings: Settings, show_progress: bool = True) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # loading local weights: no bar on every command
         torch.set_num_threads(os.cpu_count() or 1)
         self.model_id = settings.model
         self.query_prompt = settings.query_prompt
