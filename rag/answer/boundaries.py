@@ -9,7 +9,9 @@ for, the qualifier of a number or a date, the bound or unit after a number, a pe
 affiliation and title, the region before a place, the other items of a list the span is
 one of ("A와 B", "A, B, C 등"). The span only grows outward over whole
 words of its passage, so the answer stays a verbatim slice of it; before growing, it drops a
-bracket or quote the reader's span opens and never closes ("(10월 2일").
+bracket or quote the reader's span opens and never closes ("(10월 2일"). One step moves it
+instead: asked what a change came to ("몇 명으로 늘었나?"), the old value of "A에서 B으로" or
+"A→B" gives way to the new one.
 """
 
 from __future__ import annotations
@@ -46,6 +48,17 @@ _NUMBER_QUALIFIERS = frozenset(
 _NUMBER_BOUNDS = frozenset(
     ("이상", "이하", "미만", "초과", "안팎", "가량", "정도", "내외", "만", "이내")
 )
+
+#: A question asking what a change came to: "몇 명으로 늘었나?", "얼마로 줄었나?" (not "몇
+#:번째로 높았나?"), and one asking where it started as well: "얼마에서 얼마로…?".
+_ASKS_NEW_VALUE = re.compile(
+    r"(?:얼마|몇\s*(?!번째)[가-힣%]{0,4}?)\s*(?:으로|로)\s*"
+    r"(?:늘|증가|줄|감소|올랐|오르|상승|내렸|내리|하락|떨어|확대|축소|커|작아|높아|낮아|바뀌|변|인상|인하)"
+)
+_ASKS_OLD_VALUE = re.compile(r"(?:얼마|몇\s*[가-힣%]{0,4}?)\s*에서")
+#: A number ("15만700", "1,234.5", "1억2천만") and what follows an amount's number: its unit.
+_NUMBER = r"\d[\d,.]*(?:\s?[십백천만억조]+\s?(?:\d[\d,.]*)?)*"
+_UNIT_AFTER_NUMBER = re.compile(r"[^\d\s,.십백천만억조]+$")
 
 #: Brackets and quotes, opening and closing, in pairs.
 _PAIRS = dict(zip("([{‘“「『《〈", ")]}’”」』》〉", strict=True))
@@ -184,6 +197,7 @@ def widen_span(
     """The span ``text[start:end]`` grown to say what ``question`` asks (see module doc)."""
     if not 0 <= start < end <= len(text):
         return start, end
+    start, end = _new_value(text, start, end, question)
     while text[start : start + 1].isalnum() and start > 0 and text[start - 1].isalnum():
         start -= 1  # "과천청사" of "정부과천청사"
     start, end = _list_around(text, start, end, question)
@@ -206,6 +220,24 @@ def widen_span(
         start = _grow_left(text, start, _one_of(_NUMBER_QUALIFIERS), 1)
         end = _number_end(text, end, core)
     return _range_particles(text, start, end, question)
+
+
+def _new_value(text: str, start: int, end: int, question: str) -> tuple[int, int]:
+    """Asked what a change came to, the new value of "A에서 B으로" / "A→B" where the span is
+    A (of the same unit); asked both ("얼마에서 얼마로…?"), the span grows to "A…B"."""
+    span = text[start:end]
+    if not (_ASKS_NEW_VALUE.search(question) and span[:1].isdigit()):
+        return start, end
+    unit = _UNIT_AFTER_NUMBER.search(span)
+    to = re.compile(
+        rf"\s*(?:에서\s|→\s*)({_NUMBER}\s?{re.escape(unit.group() if unit else '')})"
+        r"(?:으로|로|\)|\s|$)"
+    ).match(text, end)
+    if to is None:
+        return start, end
+    if _ASKS_OLD_VALUE.search(question):
+        return start, to.end(1)
+    return to.start(1), to.end(1)
 
 
 def _title_after(text: str, end: int) -> int:

@@ -196,6 +196,54 @@ def test_the_span_stays_where_growing_would_add_the_wrong_words(text, core, ques
 
 
 @pytest.mark.parametrize(
+    ("text", "old", "question", "expected"),
+    [
+        (
+            "상용근로자 수도 13만2천200명에서 15만700명으로 전년 대비 14% 증가했다.",
+            "13만2천200명",
+            "상용근로자 수는 몇 명으로 늘었나?",
+            "15만700명",
+        ),
+        (
+            "취업자수(8만900명→8만1800명) 뿐만 아니라",
+            "8만900명",
+            "취업자수는 얼마로 늘었나?",
+            "8만1800명",
+        ),
+        ("지분율이 12.5%에서 30%로 높아졌다.", "12.5%", "지분율은 몇 %로 높아졌나?", "30%"),
+        # asked both, both
+        (
+            "피보험자수(3만3800명→3만4600명) 등",
+            "3만3800명",
+            "피보험자수는 얼마에서 얼마로 늘었나?",
+            "3만3800명→3만4600명",
+        ),
+        # the new value already, no value right after 에서, another unit, or not asked what
+        # it came to
+        (
+            "피보험자수(3만3800명→3만4600명) 등",
+            "3만4600명",
+            "피보험자수는 얼마로 늘었나?",
+            "3만4600명",
+        ),
+        (
+            "매출은 100억원에서 시작해 200억원으로 늘었다.",
+            "100억원",
+            "매출은 얼마로 늘었나?",
+            "100억원",
+        ),
+        ("300개에서 20%로 늘었다.", "300개", "몇 %로 늘었나?", "300개"),
+        ("가격은 3만원에서 4만원으로 올랐다.", "3만원", "가격은 얼마였나?", "3만원"),
+        ("증가폭은 2위에서 4위로 내려갔다.", "2위", "증가폭은 몇 번째로 높았나?", "2위"),
+    ],
+)
+def test_asked_what_a_change_came_to_the_answer_is_the_new_value(text, old, question, expected):
+    start = text.index(old)
+    s, e = widen_span(text, start, start + len(old), question, classify_question(question))
+    assert text[s:e] == expected
+
+
+@pytest.mark.parametrize(
     ("text", "span", "expected"),
     [
         # an opening bracket the span never closes, and a closing one it never opened
