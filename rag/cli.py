@@ -498,11 +498,19 @@ def train_reader_cmd(
     selection_only: Annotated[
         bool, typer.Option(help="Keep the weights; refit only answer selection and threshold.")
     ] = False,
+    calibration_only: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the weights and the selection; refit only the calibration of the "
+            "confidence answers are shown with."
+        ),
+    ] = False,
 ) -> None:
     """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about an hour on 2
     cores), fit answer selection and abstention on the val articles, and write the splits
     (eval/*-split.json), the weights and the model card. Test articles are never read. The
-    shipped selection was then refitted with ``--selection-only --limit 400``."""
+    shipped selection was then refitted with ``--selection-only --limit 400``, its confidence
+    calibrated with ``--calibration-only --limit 400``."""
     from rag.answer.reader import (
         WEIGHTS_DIR,
         WEIGHTS_FILE,
@@ -511,7 +519,7 @@ def train_reader_cmd(
     )
     from rag.index.embedder import resolve_model_path
     from rag.training.reader import train_reader, write_card
-    from rag.training.selection import fit_selection
+    from rag.training.selection import calibrate_selection, fit_selection
 
     with user_errors():
         if not korquad.is_file():
@@ -528,7 +536,7 @@ def train_reader_cmd(
         model_path = resolve_model_path(settings.model_copy(update={"model": BUNDLED_MODEL}))
         weights = out or WEIGHTS_FILE
         card = weights.with_name("MODEL_CARD.md")
-        if selection_only:
+        if selection_only or calibration_only:
             facts = json.loads(reader_metadata(weights)["config"])  # what training recorded
         else:
             facts = train_reader(
@@ -552,11 +560,12 @@ def train_reader_cmd(
             )
         answer_bf16 = in_bf16(settings.reader_precision)  # fit as it will answer
         reader = ExtractiveReader.load(model_path, weights=weights, bf16=answer_bf16)
-        facts["selection"] = fit_selection(
+        fit = calibrate_selection if calibration_only else fit_selection
+        facts["selection"] = fit(
             settings,
             korquad,
             reader,
-            out=WEIGHTS_DIR / "selection.json" if out is None else weights.with_suffix(".json"),
+            WEIGHTS_DIR / "selection.json" if out is None else weights.with_suffix(".json"),
             limit=limit,
             newsqa=newsqa,
         )

@@ -63,7 +63,10 @@ def test_ask_reader_option_chooses_who_answers(env, seed_pipeline):
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     chosen = seed_pipeline.with_settings(reader="rules").ask(question)
     default = seed_pipeline.ask(question)
-    assert (payload["answer"], payload["confidence"]) == (chosen.answer, round(chosen.confidence, 4))
+    assert (payload["answer"], payload["confidence"]) == (
+        chosen.answer,
+        round(chosen.confidence, 4),
+    )
     assert (chosen.answer, chosen.confidence) != (default.answer, default.confidence)
 
 

@@ -61,16 +61,27 @@ FEATURES = (
 _NUMBER_TYPES = ("amount", "date")
 
 
+def logit(probability: float) -> float:
+    p = min(max(probability, 1e-9), 1.0 - 1e-9)
+    return math.log(p / (1.0 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 @dataclass(frozen=True)
 class Selection:
-    """Logistic combination of :data:`FEATURES`, the abstention threshold, and the
-    probability at which the top passage's span is answered without reading the others
-    (``None``: always read them all)."""
+    """Logistic combination of :data:`FEATURES`, the abstention threshold, the probability
+    at which the top passage's span is answered without reading the others (``None``:
+    always read them all), and the calibration of the confidence an answer is shown with."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
     early: float | None = None
+    #: Platt scaling (slope, bias on the logit) of :meth:`probability` into :meth:`confidence`.
+    calibration: tuple[float, float] = (1.0, 0.0)
 
     @classmethod
     def load(cls, path: Path = SELECTION_FILE) -> Selection:
@@ -81,13 +92,25 @@ class Selection:
             raise ValueError(
                 f"{path} was fitted on other features: run `rag train-reader --selection-only`"
             )
+        slope, bias = data.get("calibration", (1.0, 0.0))
         return cls(
-            tuple(data["weights"]), data["bias"], data["threshold"], data.get("early_threshold")
+            tuple(data["weights"]),
+            data["bias"],
+            data["threshold"],
+            data.get("early_threshold"),
+            (slope, bias),
         )
 
     def probability(self, features: tuple[float, ...]) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        """What answering and abstaining are decided on (the thresholds are on this)."""
+        return _sigmoid(self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True)))
+
+    def confidence(self, probability: float) -> float:
+        """How often an answer of this :meth:`probability` is right, for a question its
+        articles answer (fitted on the val questions): what the answer is shown with. The
+        order is kept, so a refusal still shows less than any answer."""
+        slope, bias = self.calibration
+        return _sigmoid(slope * logit(probability) + bias)
 
 
 @dataclass(frozen=True)
@@ -326,7 +349,7 @@ class ReaderAnswerer:
             question=question,
             answer=None if abstained else scored[0][1].text,
             abstained=abstained,
-            confidence=best_p,
+            confidence=self.selection.confidence(best_p),
             sources=[self._source(c, p, with_span=not abstained) for p, c in chosen]
             or self._where_it_looked(hits),
             question_type=qtype,
@@ -389,6 +412,6 @@ class ReaderAnswerer:
             start,
             c.start if with_span else None,
             c.end if with_span else None,
-            probability,
+            self.selection.confidence(probability),
             p.page,
         )

@@ -236,6 +236,7 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
         for t, rs in sorted(by_type.items())
     }
     metrics["reliability"] = reliability(rows)
+    metrics["answers"]["calibration_error"] = calibration_error(metrics["reliability"])
     metrics["failures"] = [failure(r) for r in results if is_failure(r)]
     return metrics
 
@@ -261,6 +262,18 @@ def reliability(rows: list[dict[str, Any]], bins: int = 5) -> list[dict[str, Any
             }
         )
     return out
+
+
+def calibration_error(bins: list[dict[str, Any]]) -> float | None:
+    """Expected calibration error (ECE) over the :func:`reliability` bins: the gap between
+    the answers' confidence and their accuracy, bin by bin, weighted by the answers in each."""
+    answers = sum(b["answers"] for b in bins)
+    if not answers:
+        return None
+    gaps = sum(
+        b["answers"] * abs(b["accuracy"] - b["mean_confidence"]) for b in bins if b["answers"]
+    )
+    return round(gaps / answers, 4)
 
 
 def is_failure(result: QuestionResult) -> bool:

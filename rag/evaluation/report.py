@@ -17,6 +17,7 @@ TABLE_ROWS = [
     ("answers", "short_answer_rate", "Short answers (≤ 30 chars)"),
     ("answers", "mean_answer_chars", "Mean answer length (chars)"),
     ("answers", "citation_accuracy", "Citation accuracy"),
+    ("answers", "calibration_error", "Confidence calibration error (ECE)"),
     ("abstention", "precision", "Abstention precision"),
     ("abstention", "recall", "Abstention recall"),
     ("abstention", "wrongly_refused", "Answerable but refused"),

@@ -131,7 +131,11 @@ class AnswerOut(BaseModel):
     question: str = Field(description="The question as sent (stripped).")
     answer: str | None = Field(description="Verbatim span of a source; null if abstained.")
     abstained: bool
-    confidence: float
+    confidence: float = Field(
+        description="How often an answer this sure is right (the trained reader's probability, "
+        "calibrated on held-out questions the articles answer); for a refusal, that of the "
+        "best span it refused. The rules reader gives its own, uncalibrated score."
+    )
     sources: list[SourceOut]
     timings_ms: dict[str, float]
     resolved_question: str = Field(

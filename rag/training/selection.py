@@ -32,6 +32,7 @@ from rag.answer.selection import (
     SELECTION_FILE,
     Candidate,
     Selection,
+    logit,
     normalize_span,
     read_candidates,
 )
@@ -327,16 +328,16 @@ ABLATIONS = {
 }
 
 
-def fit_selection(
+def val_instances(
     settings: Settings,
     korquad: Path,
     reader: ExtractiveReader,
-    out: Path = SELECTION_FILE,
     limit: int | None = None,
     newsqa: Path | None = None,
-) -> dict[str, object]:
-    """Fit on the KorQuAD val articles (the first ``limit`` questions) and, with
-    ``newsqa``, the newsqa-ko val articles too; write ``out`` and return its facts."""
+) -> tuple[list[Instance], str]:
+    """The val instances the selection is fitted on: the KorQuAD val articles (the first
+    ``limit`` questions) and, with ``newsqa``, the newsqa-ko val articles too, each question
+    asked three ways (:func:`question_instances`); and what they are, in words."""
     data = json.loads(korquad.read_text(encoding="utf-8"))["data"]
     split = korquad_split(data)
     seen = set(split["train"]) | set(split["val"])
@@ -384,6 +385,68 @@ def fit_selection(
         for val in val_sets
         for instance in read_val_set(val, reader, settings.answer_passages, rng)
     ]
+    near_misses = sum(inst.near_miss for inst in instances)
+    described = (
+        "val articles: "
+        + " and ".join(f"{len(v.questions)} {v.name} questions" for v in val_sets)
+        + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles), "
+        "each also asked with its own article (and its copies) left out of the search, and "
+        f"{near_misses} near misses (a year or name swapped for one the article never "
+        "mentions)"
+    )
+    return instances, described
+
+
+def fit_calibration(
+    instances: list[Instance], tops: list[tuple[float, bool]], threshold: float
+) -> tuple[float, float]:
+    """Platt scaling of the answer's probability, fitted on the answerable val instances it
+    answers (at or above ``threshold``): how often such an answer is right. The selection
+    itself is fitted over every val instance, most of them unanswerable by construction
+    (each question also asked without its article, and as a near miss), so its probability
+    reads low for questions the articles do answer."""
+    answered = [(p, ok) for inst, (p, ok) in zip(instances, tops, strict=True) if inst.answerable]
+    answered = [(p, ok) for p, ok in answered if p >= threshold]
+    if len({ok for _, ok in answered}) < 2:
+        return 1.0, 0.0  # nothing to fit: leave the probability as it is
+    x = np.array([[logit(p)] for p, _ in answered])
+    y = np.array([float(ok) for _, ok in answered])
+    slope, bias = fit_logistic(x, y)
+    return round(float(slope), 6), round(float(bias), 6)
+
+
+def calibrate_selection(
+    settings: Settings,
+    korquad: Path,
+    reader: ExtractiveReader,
+    path: Path = SELECTION_FILE,
+    limit: int | None = None,
+    newsqa: Path | None = None,
+) -> dict[str, object]:
+    """Fit only the confidence calibration of the selection in ``path`` (its weights and
+    thresholds stay) on the val instances it was fitted on; write it there and return the
+    file's facts."""
+    selection = Selection.load(path)
+    instances, described = val_instances(settings, korquad, reader, limit, newsqa)
+    tops = best_candidates(instances, probabilities(instances, selection))
+    facts = json.loads(path.read_text(encoding="utf-8"))
+    facts["calibration"] = list(fit_calibration(instances, tops, selection.threshold))
+    facts["calibration_fitted_on"] = described
+    path.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return facts
+
+
+def fit_selection(
+    settings: Settings,
+    korquad: Path,
+    reader: ExtractiveReader,
+    out: Path = SELECTION_FILE,
+    limit: int | None = None,
+    newsqa: Path | None = None,
+) -> dict[str, object]:
+    """Fit on the KorQuAD val articles (the first ``limit`` questions) and, with
+    ``newsqa``, the newsqa-ko val articles too; write ``out`` and return its facts."""
+    instances, described = val_instances(settings, korquad, reader, limit, newsqa)
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
     # Each instance's best candidate: the readers' outcomes, the near misses refused and
@@ -403,12 +466,8 @@ def fit_selection(
         "bias": round(selection.bias, 6),
         "threshold": selection.threshold,
         "early_threshold": early,
-        "fitted_on": "val articles: "
-        + " and ".join(f"{len(v.questions)} {v.name} questions" for v in val_sets)
-        + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles), "
-        "each also asked with its own article (and its copies) left out of the search, and "
-        f"{len(near_misses)} near misses (a year or name swapped for one the article never "
-        "mentions)",
+        "fitted_on": described,
+        "calibration": list(fit_calibration(instances, tops, selection.threshold)),
         "candidates": len(labels),
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),

@@ -140,7 +140,7 @@ def test_the_top_passage_is_read_first_and_the_rest_only_when_it_is_not_enough(
         assert read == [depth]  # reading everything: one pass over all passages
         if calls == [1]:  # answered from the top passage alone, confidently
             kinds.add("early")
-            assert not got.abstained and got.confidence >= selection.early
+            assert not got.abstained and got.confidence >= selection.confidence(selection.early)
             assert len({s.doc_id for s in got.sources}) == 1
         else:  # not enough: the other passages read too, and the answer is reading all's
             kinds.add("all")
@@ -160,3 +160,18 @@ def test_the_reader_span_that_counts_otherwise_is_no_candidate() -> None:
     )
     assert read("한효찬 CTO는 몇 살이야?") == []
     assert [c.text for c in read("노키아는 몇 곳에 특화망을 제공했나?")] == ["450개 이상"]
+
+
+def test_answers_show_the_calibrated_confidence_in_the_order_decisions_use(seed_pipeline) -> None:
+    neural = seed_pipeline.with_settings(reader="neural")
+    selection = neural.answerer.selection
+    bound = selection.confidence(selection.threshold)  # refusals show less, answers as much
+    for question in [
+        "부산시가 확보한 인센티브 사업비는 얼마야?",
+        "강원도는 2023년 일자리대상에서 무슨 상을 받았나?",
+        "화성에 사는 사람은 몇 명이야?",
+    ]:
+        got = neural.ask(question)
+        assert (got.confidence >= bound) is (not got.abstained)
+        if not got.abstained:
+            assert got.sources[0].score == pytest.approx(got.confidence)

@@ -63,6 +63,9 @@ def test_reliability_bins_given_answers_by_confidence():
         "accuracy": 1.0,
     }
     assert bins["0.4–0.6"]["answers"] == 0 and bins["0.4–0.6"]["accuracy"] is None
+    # ECE: three answers at 0.9 right a third of the time, one at 0.1 right
+    gap = (3 * abs(1 / 3 - 0.9) + 1 * abs(1.0 - 0.1)) / 4
+    assert m["answers"]["calibration_error"] == pytest.approx(gap, abs=1e-3)
 
 
 def test_summary_counts_answers_abstentions_and_types():

@@ -4,6 +4,7 @@ answers against refusals."""
 import math
 
 import numpy as np
+import pytest
 
 from rag.answer.selection import FEATURES, Selection
 from rag.settings import ReaderKind
@@ -14,6 +15,7 @@ from rag.training.selection import (
     best_candidates,
     best_threshold,
     early_threshold,
+    fit_calibration,
     fit_logistic,
     fit_on,
     probabilities,
@@ -65,6 +67,23 @@ def test_each_reader_is_scored_on_each_val_set_alone() -> None:
     assert by_set("neural") == {"news": (1 / 2 + 1 / 2) / 2, "wiki": 0.5}
     assert by_set("rules") == {"news": (1 / 2 + 1 / 2) / 2, "wiki": 0.5}
     assert by_set("combined") == {"news": (1 + 0) / 2, "wiki": 0.5}
+
+
+def test_calibration_lifts_answers_that_are_right_more_often_than_their_probability() -> None:
+    # Answers at probability 0.3 are right 3 times in 4, at 0.6 every time: the selection's
+    # probability reads low, and the fitted confidence reads higher, in the same order.
+    tops = [(0.3, True), (0.3, True), (0.3, True), (0.3, False), *[(0.6, True)] * 4]
+    instances = [Instance([], [], True) for _ in tops]
+    # refused answerable instances and unanswerable ones do not count
+    tops += [(0.1, False), (0.9, False)]
+    instances += [Instance([], [], True), Instance([], [], False)]
+    slope, bias = fit_calibration(instances, tops, threshold=0.25)
+    calibrated = Selection((0.0,) * len(FEATURES), 0.0, 0.25, None, (slope, bias))
+    assert 0.6 < calibrated.confidence(0.3) < 0.9
+    assert calibrated.confidence(0.6) > 0.9
+    assert calibrated.confidence(0.1) < calibrated.confidence(0.3) < calibrated.confidence(0.6)
+    assert fit_calibration(instances[:4], tops[:4], threshold=0.5) == (1.0, 0.0)  # none answered
+    assert Selection((0.0,) * len(FEATURES), 0.0, 0.5).confidence(0.37) == pytest.approx(0.37)
 
 
 def test_fit_on_a_subset_ignores_the_other_features() -> None:
