@@ -1,6 +1,7 @@
 """Answer selection fitting: the logistic fit finds the signal, the threshold trades
 answers against refusals."""
 
+import json
 import math
 
 import numpy as np
@@ -14,6 +15,7 @@ from rag.training.selection import (
     balanced_accuracy_by_set,
     best_candidates,
     best_threshold,
+    calibrate_selection,
     early_threshold,
     fit_calibration,
     fit_logistic,
@@ -153,3 +155,30 @@ def test_the_early_threshold_keeps_answers_that_reading_all_would_change() -> No
     assert facts["answers_changed"] == 0 and facts["answerable_answered_early"] == round(
         99 / 101, 4
     )
+
+
+def test_calibrating_a_selection_keeps_its_weights_and_thresholds(tmp_path, monkeypatch) -> None:
+    shipped = {
+        "features": list(FEATURES),
+        "weights": [1.0] + [0.0] * (len(FEATURES) - 1),
+        "bias": 0.0,
+        "threshold": 0.3,
+        "early_threshold": 0.6,
+    }
+    path = tmp_path / "selection.json"
+    path.write_text(json.dumps(shipped), encoding="utf-8")
+    margins = [-0.5, -0.5, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0]  # probabilities 0.38 … 0.73
+    right = [1, 0, 1, 1, 1, 1, 1, 1]  # right more often than that
+    instances = [
+        Instance([_C(m, *[0.0] * 8)], [r], True) for m, r in zip(margins, right, strict=True)
+    ]
+    monkeypatch.setattr(
+        "rag.training.selection.val_instances", lambda *args, **kwargs: (instances, "toy")
+    )
+    facts = calibrate_selection(None, tmp_path / "kq.json", None, path)  # type: ignore[arg-type]
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written == facts and {k: written[k] for k in shipped} == shipped
+    assert written["calibration_fitted_on"] == "toy"
+    loaded = Selection.load(path)
+    assert (loaded.threshold, loaded.early) == (0.3, 0.6)
+    assert loaded.confidence(0.5) > 0.6  # 6 of the 8 answers at 0.5 and above were right
