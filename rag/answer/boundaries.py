@@ -49,8 +49,8 @@ _NUMBER_BOUNDS = frozenset(
     ("이상", "이하", "미만", "초과", "안팎", "가량", "정도", "내외", "만", "이내")
 )
 
-#: A question asking what a change came to: "몇 명으로 늘었나?", "얼마로 줄었나?" (not "몇
-#:번째로 높았나?"), and one asking where it started as well: "얼마에서 얼마로…?".
+#: A question asking what a change came to ("몇 명으로 늘었나?", "얼마로 줄었나?"; not a rank,
+#: "몇 번째로 높았나?"), and one asking where it started as well ("얼마에서 얼마로…?").
 _ASKS_NEW_VALUE = re.compile(
     r"(?:얼마|몇\s*(?!번째)[가-힣%]{0,4}?)\s*(?:으로|로)\s*"
     r"(?:늘|증가|줄|감소|올랐|오르|상승|내렸|내리|하락|떨어|확대|축소|커|작아|높아|낮아|바뀌|변|인상|인하)"

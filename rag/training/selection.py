@@ -415,6 +415,10 @@ def fit_calibration(
     return round(float(slope), 6), round(float(bias), 6)
 
 
+def _write(path: Path, facts: dict[str, object]) -> None:
+    path.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def calibrate_selection(
     settings: Settings,
     korquad: Path,
@@ -431,8 +435,8 @@ def calibrate_selection(
     tops = best_candidates(instances, probabilities(instances, selection))
     facts = json.loads(path.read_text(encoding="utf-8"))
     facts["calibration"] = list(fit_calibration(instances, tops, selection.threshold))
-    facts["calibration_fitted_on"] = described
-    path.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    facts["calibration_fitted_on"] = f"the answerable instances it answers, of the {described}"
+    _write(path, facts)
     return facts
 
 
@@ -485,5 +489,5 @@ def fit_selection(
         "val_balanced_accuracy_ablation": ablation,
         "val_answering_early": early_facts,
     }
-    out.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _write(out, facts)
     return facts
