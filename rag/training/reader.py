@@ -464,8 +464,8 @@ def write_card(weights: Path, facts: dict[str, object], path: Path = CARD_FILE) 
         "`rag train-reader` (fixed seed). Training data: KorQuAD 1.0 dev, train articles of",
         "`eval/korquad-split.json` (CC BY-ND 2.0 KR; the data is not shipped, only weights), and",
         "the train articles of `eval/newsqa-split.json`. Test articles are never read in",
-        "training; val articles fit only the answer selection and abstention threshold",
-        "(`selection.json`), never the reader.",
+        "training; val articles fit only the answer selection, the abstention threshold and",
+        "the calibration of the confidence shown (`selection.json`), never the reader.",
         *(
             [
                 "",
