@@ -90,20 +90,22 @@ class ValSet:
 
 
 def question_instances(
-    val: ValSet, reader: ExtractiveReader, question: EvalQuestion, swapped: str | None, depth: int
+    val: ValSet,
+    reader: ExtractiveReader,
+    question: EvalQuestion,
+    swapped: str | None,
+    depth: int,
+    unanswerable: bool = True,
 ) -> list[Instance]:
-    """The question as is, without its own article, and as a near miss (``swapped``)."""
-    article = val.article(question)
+    """The question as is and, with ``unanswerable``, without its own article and as a near
+    miss (``swapped``)."""
     retriever = val.pipeline.retriever
-    asked = [
-        (True, False, question.question, retriever.run(question.question, depth)),
-        (
-            False,
-            False,
-            question.question,
-            retriever.run(question.question, depth, where=val.without(article)),
-        ),
-    ]
+    asked = [(True, False, question.question, retriever.run(question.question, depth))]
+    if unanswerable:
+        left_out = val.without(val.article(question))
+        asked.append(
+            (False, False, question.question, retriever.run(question.question, depth, left_out))
+        )
     if swapped is not None:
         asked.append((False, True, swapped, retriever.run(swapped, depth)))
     out = []
@@ -123,14 +125,23 @@ def is_right(answer: str, question: EvalQuestion) -> bool:
 
 
 def read_val_set(
-    val: ValSet, reader: ExtractiveReader, depth: int, rng: random.Random
+    val: ValSet,
+    reader: ExtractiveReader,
+    depth: int,
+    rng: random.Random,
+    unanswerable: bool = True,
 ) -> list[Instance]:
-    """Each question three ways; near misses draw names from the set's own questions."""
+    """Each question three ways (only as asked, without ``unanswerable``); near misses draw
+    names from the set's own questions."""
     names = sorted({n for q in val.questions for n in question_names(q.question)})
     instances = []
     for q in tqdm(val.questions, desc=f"reading {val.name} val questions", unit="q"):
-        swapped = near_miss(q.question, val.article_text(val.article(q)), names, rng)
-        instances += question_instances(val, reader, q, swapped, depth)
+        swapped = (
+            near_miss(q.question, val.article_text(val.article(q)), names, rng)
+            if unanswerable
+            else None
+        )
+        instances += question_instances(val, reader, q, swapped, depth, unanswerable)
     return instances
 
 
@@ -334,10 +345,12 @@ def val_instances(
     reader: ExtractiveReader,
     limit: int | None = None,
     newsqa: Path | None = None,
+    unanswerable: bool = True,
 ) -> tuple[list[Instance], str]:
     """The val instances the selection is fitted on: the KorQuAD val articles (the first
     ``limit`` questions) and, with ``newsqa``, the newsqa-ko val articles too, each question
-    asked three ways (:func:`question_instances`); and what they are, in words."""
+    asked three ways (:func:`question_instances`; only as asked, without ``unanswerable``);
+    and what they are, in words."""
     data = json.loads(korquad.read_text(encoding="utf-8"))["data"]
     split = korquad_split(data)
     seen = set(split["train"]) | set(split["val"])
@@ -383,17 +396,20 @@ def val_instances(
     instances = [
         instance
         for val in val_sets
-        for instance in read_val_set(val, reader, settings.answer_passages, rng)
+        for instance in read_val_set(val, reader, settings.answer_passages, rng, unanswerable)
     ]
-    near_misses = sum(inst.near_miss for inst in instances)
     described = (
         "val articles: "
         + " and ".join(f"{len(v.questions)} {v.name} questions" for v in val_sets)
-        + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles), "
-        "each also asked with its own article (and its copies) left out of the search, and "
-        f"{near_misses} near misses (a year or name swapped for one the article never "
-        "mentions)"
+        + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles)"
     )
+    if unanswerable:
+        near_misses = sum(inst.near_miss for inst in instances)
+        described += (
+            ", each also asked with its own article (and its copies) left out of the search, "
+            f"and {near_misses} near misses (a year or name swapped for one the article never "
+            "mentions)"
+        )
     return instances, described
 
 
@@ -415,6 +431,16 @@ def fit_calibration(
     return round(float(slope), 6), round(float(bias), 6)
 
 
+def calibration_facts(
+    instances: list[Instance], tops: list[tuple[float, bool]], threshold: float, described: str
+) -> dict[str, object]:
+    """:func:`fit_calibration` and what it was fitted on, as ``selection.json`` holds them."""
+    return {
+        "calibration": list(fit_calibration(instances, tops, threshold)),
+        "calibration_fitted_on": f"the answerable questions it answers, of the {described}",
+    }
+
+
 def _write(path: Path, facts: dict[str, object]) -> None:
     path.write_text(json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -428,14 +454,16 @@ def calibrate_selection(
     newsqa: Path | None = None,
 ) -> dict[str, object]:
     """Fit only the confidence calibration of the selection in ``path`` (its weights and
-    thresholds stay) on the val instances it was fitted on; write it there and return the
-    file's facts."""
+    thresholds stay) on the val questions it was fitted on, each read only as asked (the
+    calibration weighs answerable questions alone); write it there and return the file's
+    facts."""
     selection = Selection.load(path)
-    instances, described = val_instances(settings, korquad, reader, limit, newsqa)
-    tops = best_candidates(instances, probabilities(instances, selection))
+    instances, described = val_instances(
+        settings, korquad, reader, limit, newsqa, unanswerable=False
+    )
     facts = json.loads(path.read_text(encoding="utf-8"))
-    facts["calibration"] = list(fit_calibration(instances, tops, selection.threshold))
-    facts["calibration_fitted_on"] = f"the answerable instances it answers, of the {described}"
+    tops = best_candidates(instances, probabilities(instances, selection))
+    facts |= calibration_facts(instances, tops, selection.threshold, described)
     _write(path, facts)
     return facts
 
@@ -471,7 +499,7 @@ def fit_selection(
         "threshold": selection.threshold,
         "early_threshold": early,
         "fitted_on": described,
-        "calibration": list(fit_calibration(instances, tops, selection.threshold)),
+        **calibration_facts(instances, tops, selection.threshold, described),
         "candidates": len(labels),
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),

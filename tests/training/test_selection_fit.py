@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from rag.answer.selection import FEATURES, Selection
+from rag.evaluation.harness import EvalQuestion
+from rag.pipeline import shared_reader
 from rag.settings import ReaderKind
 from rag.training.selection import (
     Instance,
@@ -21,6 +23,7 @@ from rag.training.selection import (
     fit_logistic,
     fit_on,
     probabilities,
+    question_instances,
     reader_outcomes,
 )
 
@@ -115,6 +118,23 @@ def test_an_article_left_out_is_searched_as_a_corpus_without_it(seed_pipeline) -
     # scores higher than it did ranked below the article (as a real unanswerable question's).
     elsewhere = [h for h in beside if h.passage.doc_id not in left_out]
     assert without[0].score > elsewhere[0].score
+
+
+def test_a_question_is_read_as_asked_alone_or_three_ways(seed_pipeline) -> None:
+    reader = shared_reader(str(seed_pipeline.settings.model_cache_dir))
+    asked = "부산시가 확보한 인센티브 사업비는 얼마야?"
+    article = seed_pipeline.retriever.run(asked, 5)[0].passage.doc_id
+    question = EvalQuestion("b", asked, ["8500만원"], [article], "number")
+    val = ValSet("seeds", seed_pipeline, [question], lambda q: q.docs[0], str, lambda d: d)
+    swapped = "서울시가 확보한 인센티브 사업비는 얼마야?"
+    three = question_instances(val, reader, question, swapped, 5)
+    alone = question_instances(val, reader, question, None, 5, unanswerable=False)
+    assert [(i.answerable, i.near_miss) for i in three] == [
+        (True, False),
+        (False, False),
+        (False, True),
+    ]
+    assert len(alone) == 1 and alone[0].labels == three[0].labels and alone[0].answerable
 
 
 class _Span:
