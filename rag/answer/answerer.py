@@ -99,6 +99,12 @@ def _terms(text: str) -> set[str]:
     return _term_set(content_terms(text))
 
 
+def byline(info: DocumentInfo) -> str:
+    """The outlet and reporter of a document: a question that names them ("…기사를 쓴
+    아주경제 기자는?") names this article, though its body never says them."""
+    return " ".join(part for part in (info.outlet, info.reporter) if part)
+
+
 def question_entities(question: str) -> set[str]:
     """Proper nouns and years in the question: an answer's document must mention them."""
     tokens = get_kiwi().tokenize(question)
@@ -293,8 +299,8 @@ class ExtractiveAnswerer:
     ) -> list[Scored]:
         """Rank sentences by how well they answer: meaning (dense), the question's
         content words (IDF-weighted), a span of the asked-for kind, retrieval rank; a
-        sentence whose passage lacks a place, name or year the question names is unlikely
-        to be about the same thing."""
+        sentence whose passage (or byline) lacks a place, name or year the question names
+        is unlikely to be about the same thing."""
         q_terms = _terms(question)
         weights = self._idf(q_terms)
         total = sum(weights.values()) or 1.0
@@ -308,6 +314,7 @@ class ExtractiveAnswerer:
             passage_id: {canonical(t) for t in terms}
             for passage_id, terms in self.index.passage_terms(q.passage_id for q in quotes).items()
         }
+        bylines = {q.doc_id: byline(self.index.documents[q.doc_id]) for q in quotes}
         scored = []
         for quote, sim in zip(quotes, dense, strict=True):
             s_terms = self._sentence_terms(quote)
@@ -326,7 +333,11 @@ class ExtractiveAnswerer:
                 )
                 / total
             )
-            missing = [e for e in entities if e not in context and e not in s_terms]
+            missing = [
+                e
+                for e in entities
+                if e not in context and e not in s_terms and e not in bylines[quote.doc_id]
+            ]
             span = extract_span(question, quote.text, qtype)
             value = (
                 0.45 * float(np.clip((sim - 0.75) / 0.15, 0.0, 1.0))

@@ -26,6 +26,7 @@ from rag.answer.answerer import (
     ExtractiveAnswerer,
     Source,
     article_field,
+    byline,
     canonical,
     question_entities,
 )
@@ -174,14 +175,21 @@ DocumentTexts = Callable[[Iterable[str]], Mapping[str, str]]
 
 
 def document_texts(store: PassageStore, doc_ids: Iterable[str]) -> dict[str, str]:
-    """Title and passages of each document: where the places, names and years a question
-    gives must occur for the document to answer it (a passage alone may not repeat them)."""
+    """Title, byline and passages of each document: where the places, names and years a
+    question gives must occur for the document to answer it (a passage alone may not repeat
+    them; a question may name the outlet or reporter)."""
     groups = {
         doc: [f"{doc}#{i}" for i in range(store.documents[doc].passages)] for doc in set(doc_ids)
     }
     found = store.passages([p for group in groups.values() for p in group])
     return {
-        doc: "\n".join([store.documents[doc].title, *(found[p].text for p in group if p in found)])
+        doc: "\n".join(
+            [
+                store.documents[doc].title,
+                byline(store.documents[doc]),
+                *(found[p].text for p in group if p in found),
+            ]
+        )
         for doc, group in groups.items()
     }
 

@@ -147,13 +147,23 @@ def test_list_question_is_answered_with_the_whole_list(seed_pipeline, seeds_dir,
     assert original[source.answer_start : source.answer_end] == answer.answer
 
 
-def test_questions_about_the_article_are_answered_from_its_byline(reader_pipeline, seeds_dir):
-    answer = reader_pipeline.ask("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?")
-    assert answer.answer == "서수원"
+@pytest.mark.parametrize(
+    ("question", "reporter"),
+    [
+        ("부산시 우수상 수상 기사를 작성한 스마트에프엔 기자는?", "서수원"),
+        # the outlet is named in the byline only, never in the article's body
+        ("강원도가 최우수상을 받았다는 아주경제 기사는 누가 썼어?", "강대웅·차우열"),
+    ],
+)
+def test_questions_about_the_article_are_answered_from_its_byline(
+    reader_pipeline, seeds_dir, question, reporter
+):
+    answer = reader_pipeline.ask(question)
+    assert answer.answer == reporter
     source = answer.sources[0]
     original = _original(seeds_dir, source.doc_id)
     assert original[source.start : source.end] == source.quote
-    assert original[source.answer_start : source.answer_end] == "서수원"
+    assert original[source.answer_start : source.answer_end] == reporter
 
 
 @pytest.mark.parametrize(

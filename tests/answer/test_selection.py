@@ -19,12 +19,14 @@ from rag.ingest.passages import Passage
 MISSING = FEATURES.index("entity_missing_in_document")
 
 
-def test_document_texts_hold_the_title_and_every_passage(seed_pipeline) -> None:
+def test_document_texts_hold_the_title_byline_and_every_passage(seed_pipeline) -> None:
     store = seed_pipeline.index
-    doc = next(d for d, info in store.documents.items() if info.passages > 1)
+    doc = next(d for d, info in store.documents.items() if info.passages > 1 and info.reporter)
     text = document_texts(store, [doc])[doc]
     passages = store.passages([f"{doc}#{i}" for i in range(store.documents[doc].passages)])
-    assert text.startswith(store.documents[doc].title)
+    info = store.documents[doc]
+    assert text.startswith(info.title)
+    assert info.outlet in text and info.reporter in text
     assert len(passages) > 1 and all(p.text in text for p in passages.values())
 
 
