@@ -150,3 +150,11 @@ def test_index_lists_skipped_files_and_rows_in_text_and_json(tmp_path):
         ("c.pdf", None),
     ]
     assert all(s["reason"] for s in summary["skipped"])
+
+
+def test_help_lists_each_command_in_whole_sentences() -> None:
+    """A command's summary wraps to the terminal, not at the line breaks of its docstring."""
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "240", "TERMINAL_WIDTH": "240"})
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if line.startswith("│ index "))
+    assert "(only changed articles are re-embedded) and list the files" in line
