@@ -92,6 +92,8 @@ _PAID_RE = re.compile(
     r"얼마(?:를|에|씩)?\s*(?:받|벌|내|냈|낸|빌|갚|주|줬|준|팔|샀|사|들|쓰|썼|지불|지급|부담|모았|모금)"
 )
 _PERCENT_RE = re.compile(r"률|율|비율|비중|퍼센트|%|포인트")
+# "몇 퍼센트", "몇%": 퍼센트 is no counter Kiwi tags after 몇, nor % a noun.
+_HOW_MANY_PERCENT = re.compile(r"몇\s*(?:퍼센트|%|％)")
 # A change in a rate is answered in percentage points ("4.4%p"), the rate itself in "%".
 _CHANGE_RE = re.compile(r"상승|증가|감소|하락|늘|줄|폭|올랐|떨어|포인트")
 # "몇 년", "연도", and the noun 해 ("설립된 해는?", "어느 해에").
@@ -422,11 +424,14 @@ _UNIT_TAGS = ("NNG", "SL", "SW")
 
 @lru_cache(maxsize=256)  # the rules ask it for every sentence they read
 def asked_counter(question: str) -> str:
-    """The counter after 몇 ("몇 살이야?" → 살); 원 where an amount of money is asked
-    ("매출은 얼마였나?", "얼마 받아?"); or "" when the question counts nothing."""
+    """The counter after 몇 ("몇 살이야?" → 살); % for "몇 퍼센트" or "몇 %" (as for "몇
+    프로"); 원 where an amount of money is asked ("매출은 얼마였나?", "얼마 받아?"); or ""
+    when the question counts nothing."""
     q = _parse_question(question)
     if q.counter:
         return q.counter
+    if _HOW_MANY_PERCENT.search(question):
+        return "%"
     return "원" if q.unit == "원" and classify_question(question) == "amount" else ""
 
 
