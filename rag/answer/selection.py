@@ -182,13 +182,10 @@ def document_texts(store: PassageStore, doc_ids: Iterable[str]) -> dict[str, str
         doc: [f"{doc}#{i}" for i in range(store.documents[doc].passages)] for doc in set(doc_ids)
     }
     found = store.passages([p for group in groups.values() for p in group])
+    infos = {doc: store.documents[doc] for doc in groups}
     return {
         doc: "\n".join(
-            [
-                store.documents[doc].title,
-                byline(store.documents[doc]),
-                *(found[p].text for p in group if p in found),
-            ]
+            [infos[doc].title, byline(infos[doc]), *(found[p].text for p in group if p in found)]
         )
         for doc, group in groups.items()
     }
