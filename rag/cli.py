@@ -80,6 +80,14 @@ DocOpt = Annotated[
     list[str] | None,
     typer.Option("--doc", help="Only this document id (repeat for several)."),
 ]
+QuestionArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="QUESTION",
+        help="A question in Korean; quotes are optional (rag ask 인천시 일자리는 몇 개야?).",
+        show_default=False,
+    ),
+]
 ReaderOpt = Annotated[
     ReaderKind | None,
     typer.Option(
@@ -234,9 +242,11 @@ def index(
     and list the files that could not be read."""
     from rag.index.embedder import Embedder
     from rag.index.stores import update_store
+    from rag.ingest.loaders import require_corpus_dir
 
     with user_errors():
         settings = make_settings(corpus_dir=corpus, index_dir=index_dir, model=model, store=store)
+        require_corpus_dir(settings.corpus_dir)
         embedder = Embedder(settings)
         built, report = update_store(
             settings,
@@ -277,7 +287,7 @@ def index(
 
 @app.command()
 def search(
-    question: Annotated[str | None, typer.Argument(help="A question in Korean.")] = None,
+    words: QuestionArg = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to return.")] = 5,
     batch: BatchOpt = None,
     json_out: JsonOpt = False,
@@ -296,6 +306,7 @@ def search(
     the articles of some outlets, dates or documents only."""
     from rag.pipeline import Pipeline
 
+    question = " ".join(words) if words else None
     where = make_where(outlet, since, until, doc)
     with user_errors():
         settings = make_settings(
@@ -354,7 +365,7 @@ def _print_answer(result: dict[str, Any]) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str | None, typer.Argument(help="A question in Korean.")] = None,
+    words: QuestionArg = None,
     batch: BatchOpt = None,
     json_out: JsonOpt = False,
     mode: ModeOpt = None,
@@ -373,6 +384,7 @@ def ask(
     from rag.answer.questions import validate_question
     from rag.pipeline import Pipeline
 
+    question = " ".join(words) if words else None
     where = make_where(outlet, since, until, doc)
     with user_errors():
         settings = make_settings(

@@ -17,6 +17,7 @@ from rag.index.model_store import ensure_e5_model
 from rag.index.passage_store import PassageFilter, PassageStore
 from rag.index.store import IndexNotReady, UpdateReport
 from rag.index.stores import open_store, refresh_store
+from rag.ingest.loaders import require_corpus_dir
 from rag.settings import Precision, RetrievalMode, Settings, in_bf16
 
 __all__ = ["InvalidQuestion", "Pipeline", "validate_question"]
@@ -44,10 +45,15 @@ def make_answerer(
     rules = rules or ExtractiveAnswerer(index, embedder)
     if settings.reader == "rules":
         return rules
-    reader = shared_reader(str(settings.model_cache_dir), settings.reader_precision)
+    load_reader = partial(shared_reader, str(settings.model_cache_dir), settings.reader_precision)
     fall_back = settings.reader == "combined"
     return ReaderAnswerer(
-        index, reader, rules, documents, fall_back=fall_back, answer_early=settings.answer_early
+        index,
+        load_reader,
+        rules,
+        documents,
+        fall_back=fall_back,
+        answer_early=settings.answer_early,
     )
 
 
@@ -74,6 +80,7 @@ class Pipeline:
     def load(cls, settings: Settings, show_progress: bool = True) -> "Pipeline":
         """Load the index, building it on first use and refreshing it when articles were
         added, changed or removed; an index built with other settings is an error."""
+        require_corpus_dir(settings.corpus_dir)
         embedder = Embedder(settings, show_progress=show_progress)
         try:
             previous: PassageStore | None = open_store(settings)

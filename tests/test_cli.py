@@ -50,9 +50,11 @@ def test_ask_json_and_human_output(env):
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload["answer"] == "8500만원" and payload["abstained"] is False
+    # Unquoted, the words are one question.
     human = runner.invoke(
-        app, ["ask", "부산시가 고용노동부로부터 확보한 사업비는 얼마야?"], env=env
+        app, ["ask", "부산시가", "고용노동부로부터", "확보한", "사업비는", "얼마야?"], env=env
     )
+    assert human.stdout.startswith("Q: 부산시가 고용노동부로부터 확보한 사업비는 얼마야?\n")
     assert "【8500만원】" in human.stdout and "004_d142976b477de943.txt" in human.stdout
 
 
@@ -79,6 +81,7 @@ def test_ask_reader_option_chooses_who_answers(env, seed_pipeline):
         # Invalid UTF-8 on the command line arrives as lone surrogates (surrogateescape).
         (["ask", b"\xff\xfe \xeb\xb6\x80".decode("utf-8", "surrogateescape")], "UTF-8"),
         (["search", "질문", "--corpus", "/nonexistent/folder"], "not found"),
+        (["index", "--corpus", "/nonexistent/folder"], "not found"),
         (["search", "--batch", "/nonexistent.txt"], "not found"),
         (["search"], "either a question or --batch"),
     ],

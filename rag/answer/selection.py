@@ -291,7 +291,7 @@ class ReaderAnswerer:
     def __init__(
         self,
         index: PassageStore,
-        reader: ExtractiveReader,
+        load_reader: Callable[[], ExtractiveReader],
         rules: ExtractiveAnswerer,
         documents: DocumentTexts,
         selection: Selection | None = None,
@@ -299,7 +299,7 @@ class ReaderAnswerer:
         answer_early: bool = True,
     ) -> None:
         self.index = index
-        self.reader = reader
+        self._load_reader = load_reader
         #: Still answers questions about the article itself (reporter, date, outlet) from
         #: its byline, which passages do not hold.
         self.rules = rules
@@ -309,9 +309,16 @@ class ReaderAnswerer:
         #: Answer from the top passage alone where the selection's early threshold allows.
         self.answer_early = answer_early
 
+    @property
+    def reader(self) -> ExtractiveReader:
+        """Loaded on first use (about 2 s): ``rag search`` and the questions the rules answer
+        (bylines, why and how) never need it."""
+        return self._load_reader()
+
     def warm(self, passages: Iterable[Passage]) -> None:
-        """Nothing to precompute for the reader, which reads each question afresh; the
-        rules it falls back on embed the passages' sentences."""
+        """The reader loaded, nothing to precompute for it (it reads each question afresh);
+        the rules it falls back on embed the passages' sentences."""
+        self._load_reader()  # a server's first question should not wait for it
         if self.fall_back:
             self.rules.warm(passages)
 

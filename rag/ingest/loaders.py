@@ -205,13 +205,18 @@ def _skip(skipped: list[Skipped] | None, item: Skipped) -> None:
         skipped.append(item)
 
 
+def require_corpus_dir(corpus_dir: Path) -> None:
+    """A missing corpus folder is a user error, said before any model is loaded."""
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+
+
 def corpus_files(corpus_dir: Path, skipped: list[Skipped] | None = None) -> list[Path]:
     """Supported files under ``corpus_dir``, in a stable order. Hidden entries are ignored;
     links that lead outside the folder, undecodable names and unreadable folders are
     skipped with a warning (and added to ``skipped``). The walk keeps its own stack, so
     depth cannot overflow it."""
-    if not corpus_dir.is_dir():
-        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+    require_corpus_dir(corpus_dir)
     root = corpus_dir.resolve()
     found: list[Path] = []
     visited = {root}

@@ -177,3 +177,27 @@ def test_answers_show_the_calibrated_confidence_in_the_order_decisions_use(seed_
         assert (got.confidence >= bound) is (not got.abstained)
         if not got.abstained:
             assert got.sources[0].score == pytest.approx(got.confidence)
+
+
+def test_the_reader_is_loaded_only_when_a_question_needs_it(seed_pipeline) -> None:
+    from rag.answer.selection import ReaderAnswerer
+    from rag.pipeline import shared_reader
+
+    loads: list[str] = []
+
+    def load_reader():
+        loads.append("reader")
+        return shared_reader(str(seed_pipeline.settings.model_cache_dir))
+
+    neural = seed_pipeline.answerer
+    assert isinstance(neural, ReaderAnswerer)
+    answerer = ReaderAnswerer(seed_pipeline.index, load_reader, neural.rules, neural.documents)
+    for question in [
+        "강원도 기사를 쓴 기자는 누구야?",
+        "인천시가 뿌리산업 일자리센터를 설립한 이유는?",
+    ]:
+        answerer.run(question, seed_pipeline.search(question))  # the rules answer these
+    assert loads == []
+    question = "부산시가 확보한 인센티브 사업비는 얼마야?"
+    got = answerer.run(question, seed_pipeline.search(question))
+    assert loads and got.answer == seed_pipeline.ask(question).answer
