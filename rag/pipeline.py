@@ -8,7 +8,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from rag.answer.answerer import Answer, ExtractiveAnswerer
-from rag.answer.questions import InvalidQuestion, validate_question
+from rag.answer.questions import InvalidQuestion, validate_question, with_spacing
 from rag.answer.reader import ExtractiveReader
 from rag.answer.retrieval import Hit, HybridRetriever
 from rag.answer.selection import DocumentTexts, ReaderAnswerer, document_texts
@@ -117,7 +117,9 @@ class Pipeline:
         mode: RetrievalMode | None = None,
         where: PassageFilter | None = None,
     ) -> list[list[Hit]]:
-        texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
+        texts = [
+            with_spacing(validate_question(q, self.settings.max_question_chars)) for q in questions
+        ]
         return self.retriever.run_batch(texts, k, mode, where=where)
 
     def ask(
@@ -133,14 +135,16 @@ class Pipeline:
     ) -> list[Answer]:
         """Answer questions in order, embedding them in one call; ``where`` limits the
         passages read (an outlet, a date range, some documents)."""
-        texts = [validate_question(q, self.settings.max_question_chars) for q in questions]
         started = time.perf_counter()
+        typed = [validate_question(q, self.settings.max_question_chars) for q in questions]
+        texts = [with_spacing(t) for t in typed]
         vectors = self.embedder.encode_queries(texts)
         hits = self.retriever.run_batch(texts, self.settings.answer_passages, mode, vectors, where)
         retrieve_ms = (time.perf_counter() - started) * 1000 / max(1, len(texts))
         answers = []
-        for text, passage_hits, vector in zip(texts, hits, vectors, strict=True):
+        for question, text, passage_hits, vector in zip(typed, texts, hits, vectors, strict=True):
             answer = self.answerer.run(text, passage_hits, vector)
+            answer.question = question  # as typed; it was read with its spaces put back
             also_in = {h.passage.doc_id: list(h.also_in) for h in passage_hits}
             for source in answer.sources:  # retrieval found the copies of each hit's article
                 source.also_in = also_in.get(source.doc_id, [])

@@ -2,6 +2,8 @@
 
 import re
 
+from rag.ingest.korean import get_kiwi
+
 # Lone surrogates: what invalid UTF-8 on a command line (surrogateescape) or a "\ud800" in
 # JSON decodes to. Nothing downstream can encode them.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -30,3 +32,34 @@ def validate_question(question: str, max_chars: int) -> str:
             f"(the question is {len(text):,} characters; the limit is {max_chars:,})"
         )
     return text
+
+
+#: A particle or an ending closes a word: content right after it, unspaced, starts the next.
+_CLOSES_WORD = ("J", "EC", "EF", "ETM", "ETN")
+_CONTENT = ("NN", "NR", "NP", "VV", "VA", "MM", "MAG", "XR", "XPN", "SN", "SL", "SH")
+#: Runs shorter than this are left as typed: names ("국민의힘") and short compounds.
+_LONG_RUN = 7
+
+
+def with_spacing(question: str) -> str:
+    """The question with the spaces put back into long runs typed without them ("인천시가만든
+    일자리는몇개야" → "인천시가 만든 일자리는 몇 개야"): unspaced, a question loses many of its
+    answers, as the reader and the rules read words. Only a run where a particle or an
+    ending runs on into the next word is respaced (by Kiwi), so a spaced question is kept as
+    typed: respacing every question would split its compounds ("지방 자치 단체") and cost
+    answers. Only spaces are ever added."""
+    kiwi = get_kiwi()
+    closes = set()
+    tokens = kiwi.tokenize(question)
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        end = a.start + a.len
+        if a.tag.startswith(_CLOSES_WORD) and b.tag.startswith(_CONTENT) and end <= b.start:
+            closes.add(end)
+
+    def respace(run: re.Match[str]) -> str:
+        if not any(run.start() < c < run.end() for c in closes):
+            return run.group()
+        spaced = kiwi.space(run.group(), reset_whitespace=False)
+        return spaced if spaced.replace(" ", "") == run.group() else run.group()
+
+    return re.sub(rf"\S{{{_LONG_RUN},}}", respace, question)
