@@ -8,7 +8,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from rag.answer.answerer import Answer, ExtractiveAnswerer
-from rag.answer.questions import InvalidQuestion, validate_question, with_spacing
+from rag.answer.questions import InvalidQuestion, reading_form, validate_question
 from rag.answer.reader import ExtractiveReader
 from rag.answer.retrieval import Hit, HybridRetriever
 from rag.answer.selection import DocumentTexts, ReaderAnswerer, document_texts
@@ -118,7 +118,7 @@ class Pipeline:
         where: PassageFilter | None = None,
     ) -> list[list[Hit]]:
         texts = [
-            with_spacing(validate_question(q, self.settings.max_question_chars)) for q in questions
+            reading_form(validate_question(q, self.settings.max_question_chars)) for q in questions
         ]
         return self.retriever.run_batch(texts, k, mode, where=where)
 
@@ -137,14 +137,14 @@ class Pipeline:
         passages read (an outlet, a date range, some documents)."""
         started = time.perf_counter()
         typed = [validate_question(q, self.settings.max_question_chars) for q in questions]
-        texts = [with_spacing(t) for t in typed]
+        texts = [reading_form(t) for t in typed]
         vectors = self.embedder.encode_queries(texts)
         hits = self.retriever.run_batch(texts, self.settings.answer_passages, mode, vectors, where)
         retrieve_ms = (time.perf_counter() - started) * 1000 / max(1, len(texts))
         answers = []
         for question, text, passage_hits, vector in zip(typed, texts, hits, vectors, strict=True):
             answer = self.answerer.run(text, passage_hits, vector)
-            answer.question = question  # as typed; it was read with its spaces put back
+            answer.question = question  # as typed; it was read in its reading form
             also_in = {h.passage.doc_id: list(h.also_in) for h in passage_hits}
             for source in answer.sources:  # retrieval found the copies of each hit's article
                 source.also_in = also_in.get(source.doc_id, [])

@@ -34,6 +34,18 @@ def validate_question(question: str, max_chars: int) -> str:
     return text
 
 
+#: Full-width letters, digits and signs (a Korean keyboard's full-width mode: "２０２３년",
+#: "？") and the ideographic space, as the ASCII the articles write them in.
+_HALF_WIDTH = {0x3000: " "} | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def reading_form(question: str) -> str:
+    """The question as the readers and retrieval read it: full-width characters as ASCII
+    (a year in full-width digits was missing from every article) and the spaces put back
+    (:func:`with_spacing`). Answers still show the question as typed."""
+    return with_spacing(question.translate(_HALF_WIDTH))
+
+
 #: A particle or an ending closes a word: content right after it, unspaced, starts the next.
 _CLOSES_WORD = ("J", "EC", "EF", "ETM", "ETN")
 _CONTENT = ("NN", "NR", "NP", "VV", "VA", "MM", "MAG", "XR", "XPN", "SN", "SL", "SH")

@@ -1,9 +1,9 @@
 """Question validation: one place refuses what cannot be answered, with a clear message;
-questions typed without spaces get them back."""
+questions typed without spaces or in full-width characters are read as if typed plainly."""
 
 import pytest
 
-from rag.answer.questions import InvalidQuestion, validate_question, with_spacing
+from rag.answer.questions import InvalidQuestion, reading_form, validate_question, with_spacing
 
 
 @pytest.mark.parametrize(
@@ -55,9 +55,25 @@ def test_a_spaced_question_is_kept_as_typed(question: str) -> None:
     assert with_spacing(question) == question
 
 
-def test_an_unspaced_question_is_answered_as_the_spaced_one(seed_pipeline) -> None:
+def test_full_width_characters_are_read_as_ascii() -> None:
+    assert reading_form("강원도는　２０２３년 상금은 몇 ％？") == "강원도는 2023년 상금은 몇 %?"
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        (
+            "인천시가2022년에기록한고용률은몇퍼센트였나?",  # refused, unspaced
+            "인천시가 2022년에 기록한 고용률은 몇 퍼센트였나?",
+        ),
+        (
+            "강원도는 ２０２３년 일자리대상에서 무슨 상을 받았나？",
+            "강원도는 2023년 일자리대상에서 무슨 상을 받았나?",
+        ),
+    ],
+)
+def test_a_question_is_answered_as_if_typed_plainly(seed_pipeline, typed, plain) -> None:
     neural = seed_pipeline.with_settings(reader="neural")
-    spaced = neural.ask("부산시가 고용노동부로부터 확보한 사업비는 얼마야?")
-    unspaced = neural.ask("부산시가고용노동부로부터확보한사업비는얼마야?")
-    assert not spaced.abstained and unspaced.answer == spaced.answer
-    assert unspaced.question == "부산시가고용노동부로부터확보한사업비는얼마야?"  # as typed
+    expected, got = neural.ask(plain), neural.ask(typed)
+    assert not expected.abstained and got.answer == expected.answer
+    assert got.question == typed  # shown as typed
