@@ -42,6 +42,15 @@ def qdrant_pipeline(seed_settings, seed_pipeline, tmp_path_factory):
     return pipeline
 
 
+@pytest.fixture(autouse=True)
+def fresh_question_vectors(seed_pipeline, qdrant_pipeline, monkeypatch):
+    """Both stores get questions embedded afresh, batch for batch: a vector another test
+    cached, embedded alone, differs in the fourth decimal under bf16 (padding), which is not
+    the stores' doing."""
+    for pipeline in (seed_pipeline, qdrant_pipeline):
+        monkeypatch.setattr(pipeline.embedder, "cache_queries", False)
+
+
 def _ids(hits) -> list[str]:
     return [h.passage.passage_id for h in hits]
 
