@@ -49,8 +49,8 @@ def reading_form(question: str) -> str:
 #: A particle or an ending closes a word: content right after it, unspaced, starts the next.
 _CLOSES_WORD = ("J", "EC", "EF", "ETM", "ETN")
 _CONTENT = ("NN", "NR", "NP", "VV", "VA", "MM", "MAG", "XR", "XPN", "SN", "SL", "SH")
-#: Runs shorter than this are left as typed: names ("국민의힘") and short compounds.
-_LONG_RUN = 7
+#: Shorter runs are left as typed: names ("국민의힘") and short compounds.
+_LONG_RUN_PATTERN = re.compile(r"\S{7,}")
 
 
 def with_spacing(question: str) -> str:
@@ -60,6 +60,8 @@ def with_spacing(question: str) -> str:
     ending runs on into the next word is respaced (by Kiwi), so a spaced question is kept as
     typed: respacing every question would split its compounds ("지방 자치 단체") and cost
     answers. Only spaces are ever added."""
+    if not _LONG_RUN_PATTERN.search(question):
+        return question  # no run to respace: Kiwi need not read it
     kiwi = get_kiwi()
     closes = set()
     tokens = kiwi.tokenize(question)
@@ -74,4 +76,4 @@ def with_spacing(question: str) -> str:
         spaced = kiwi.space(run.group(), reset_whitespace=False)
         return spaced if spaced.replace(" ", "") == run.group() else run.group()
 
-    return re.sub(rf"\S{{{_LONG_RUN},}}", respace, question)
+    return _LONG_RUN_PATTERN.sub(respace, question)
