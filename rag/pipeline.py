@@ -139,7 +139,9 @@ class Pipeline:
         typed = [validate_question(q, self.settings.max_question_chars) for q in questions]
         texts = [reading_form(t) for t in typed]
         vectors = self.embedder.encode_queries(texts)
-        hits = self.retriever.run_batch(texts, self.settings.answer_passages, mode, vectors, where)
+        hits = self.retriever.run_batch(
+            texts, self.settings.answer_passages, mode, vectors, where=where
+        )
         retrieve_ms = (time.perf_counter() - started) * 1000 / max(1, len(texts))
         answers = []
         for question, text, passage_hits, vector in zip(typed, texts, hits, vectors, strict=True):

@@ -149,6 +149,7 @@ class HybridRetriever:
         k: int | None = None,
         mode: RetrievalMode | None = None,
         query_vectors: np.ndarray | None = None,
+        *,
         where: PassageFilter | None = None,
     ) -> list[list[Hit]]:
         """Top ``k`` passages for each question (one embedding call for all of them);
@@ -210,6 +211,7 @@ class HybridRetriever:
         question: str,
         k: int | None = None,
         mode: RetrievalMode | None = None,
+        *,
         where: PassageFilter | None = None,
     ) -> list[Hit]:
         return self.run_batch([question], k, mode, where=where)[0]

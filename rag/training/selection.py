@@ -104,7 +104,12 @@ def question_instances(
     if unanswerable:
         left_out = val.without(val.article(question))
         asked.append(
-            (False, False, question.question, retriever.run(question.question, depth, left_out))
+            (
+                False,
+                False,
+                question.question,
+                retriever.run(question.question, depth, where=left_out),
+            )
         )
     if swapped is not None:
         asked.append((False, True, swapped, retriever.run(swapped, depth)))

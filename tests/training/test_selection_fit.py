@@ -134,6 +134,13 @@ def test_a_question_is_read_as_asked_alone_or_three_ways(seed_pipeline) -> None:
         (False, False),
         (False, True),
     ]
+    # Without its article the question is read over other articles only: the same question
+    # over the same passages would teach the fit that a right span is wrong.
+    assert {c.hit.passage.doc_id for c in three[0].candidates} & {article}
+    assert not {c.hit.passage.doc_id for c in three[1].candidates} & {
+        article,
+        *seed_pipeline.index.documents[article].same_as,
+    }
     assert len(alone) == 1 and alone[0].labels == three[0].labels and alone[0].answerable
 
 
