@@ -103,14 +103,8 @@ def question_instances(
     asked = [(True, False, question.question, retriever.run(question.question, depth))]
     if unanswerable:
         left_out = val.without(val.article(question))
-        asked.append(
-            (
-                False,
-                False,
-                question.question,
-                retriever.run(question.question, depth, where=left_out),
-            )
-        )
+        without = retriever.run(question.question, depth, where=left_out)
+        asked.append((False, False, question.question, without))
     if swapped is not None:
         asked.append((False, True, swapped, retriever.run(swapped, depth)))
     out = []
