@@ -117,10 +117,14 @@ class Pipeline:
         mode: RetrievalMode | None = None,
         where: PassageFilter | None = None,
     ) -> list[list[Hit]]:
-        texts = [
-            reading_form(validate_question(q, self.settings.max_question_chars)) for q in questions
-        ]
+        _, texts = self._read(questions)
         return self.retriever.run_batch(texts, k, mode, where=where)
+
+    def _read(self, questions: list[str]) -> tuple[list[str], list[str]]:
+        """The questions as typed (checked, trimmed) and in the form they are searched and
+        read in (spacing restored where it was left out)."""
+        typed = [validate_question(q, self.settings.max_question_chars) for q in questions]
+        return typed, [reading_form(t) for t in typed]
 
     def ask(
         self, question: str, mode: RetrievalMode | None = None, where: PassageFilter | None = None
@@ -136,8 +140,7 @@ class Pipeline:
         """Answer questions in order, embedding them in one call; ``where`` limits the
         passages read (an outlet, a date range, some documents)."""
         started = time.perf_counter()
-        typed = [validate_question(q, self.settings.max_question_chars) for q in questions]
-        texts = [reading_form(t) for t in typed]
+        typed, texts = self._read(questions)
         vectors = self.embedder.encode_queries(texts)
         hits = self.retriever.run_batch(
             texts, self.settings.answer_passages, mode, vectors, where=where

@@ -24,6 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.answer.answerer import Answer
+from rag.answer.questions import reading_form
 from rag.answer.retrieval import Hit, HybridRetriever
 from rag.answer.selection import ReaderAnswerer, document_texts, read_candidates
 from rag.index.embedded import EmbeddedStore
@@ -464,8 +465,10 @@ def reader_scores(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str
 
 
 def _gold_paragraph_answer(pipeline: Pipeline, question: str, passage: Passage) -> tuple[str, bool]:
-    """The answer read from ``passage`` alone, and whether the system would refuse it."""
+    """The answer read from ``passage`` alone, and whether the system would refuse it; the
+    question is read in the form :meth:`Pipeline.ask` reads it."""
     answerer, hits = pipeline.answerer, [Hit(passage, 1.0)]
+    question = reading_form(question)
     if isinstance(answerer, ReaderAnswerer):
         best = max(
             read_candidates(answerer.reader, question, hits, answerer.documents),

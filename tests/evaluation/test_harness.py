@@ -5,6 +5,8 @@ import json
 import pytest
 
 from rag.answer.answerer import Answer, Source
+from rag.answer.questions import reading_form
+from rag.evaluation import harness
 from rag.evaluation.harness import (
     EvalQuestion,
     QuestionResult,
@@ -15,6 +17,7 @@ from rag.evaluation.harness import (
     korquad_documents,
     normalize_answer,
     ranked_docs,
+    reader_scores,
     summarize,
 )
 from rag.evaluation.report import comparison_table, write_report
@@ -344,3 +347,22 @@ def test_a_question_that_raises_is_recorded_and_the_run_goes_on(
     assert metrics["questions"] == 2 and metrics["errors"] == 1
     assert [f["error"] for f in metrics["failures"] if f["id"] == "bad"] == ["RuntimeError: boom"]
     assert (report / "report.md").is_file()
+
+
+def test_gold_paragraph_scoring_reads_the_question_as_ask_does(seed_pipeline, monkeypatch):
+    """KorQuAD's gold-paragraph EM / F1 read the question in its reading form (full-width
+    digits as ASCII, spaces put back), as the open-domain run of the same question does."""
+    read, asked = harness.read_candidates, []
+
+    def spy(reader, question, *rest, **options):
+        asked.append(question)
+        return read(reader, question, *rest, **options)
+
+    monkeypatch.setattr(harness, "read_candidates", spy)
+    passage = next(seed_pipeline.index.iter_passages())
+    typed = "２０２４년일자리대상에서최우수상받은곳은어디야?"
+    question = EvalQuestion("u1", typed, ["인천시"], [passage.doc_id], "seeds")
+    scores = reader_scores(seed_pipeline, [question])
+    assert scores["errors"] == 0
+    assert asked == [reading_form(typed)]
+    assert asked[0] != typed

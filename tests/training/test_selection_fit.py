@@ -105,19 +105,22 @@ def test_fit_on_a_subset_ignores_the_other_features() -> None:
     assert balanced == 0.25  # all answered, half right; no unanswerable ones to refuse
 
 
-def test_an_article_left_out_is_searched_as_a_corpus_without_it(seed_pipeline) -> None:
-    question = "2022년 인천시가 실제로 만들어 낸 일자리는 몇 개였나?"
-    retriever, documents = seed_pipeline.retriever, seed_pipeline.index.documents
-    beside = retriever.run(question, 5)
-    article = beside[0].passage.doc_id
-    left_out = {article, *documents[article].same_as}
+def test_an_article_left_out_takes_its_copies_and_keeps_the_others_scores(
+    seed_pipeline,
+) -> None:
+    asked = "2022년 인천시가 실제로 만들어 낸 일자리는 몇 개였나?"
+    documents = seed_pipeline.index.documents
+    article = seed_pipeline.retriever.run(asked, 5)[0].passage.doc_id
     val = ValSet("seeds", seed_pipeline, [], lambda q: q.docs[0], str, lambda doc_id: doc_id)
-    without = retriever.run(question, 5, where=val.without(article))
-    assert without and not {h.passage.doc_id for h in without} & left_out
-    # Scores are scaled to the best passage searched: without the article its best passage
-    # scores higher than it did ranked below the article (as a real unanswerable question's).
-    elsewhere = [h for h in beside if h.passage.doc_id not in left_out]
-    assert without[0].score > elsewhere[0].score
+    assert val.copies(article) == {article, *documents[article].same_as}
+    question = EvalQuestion("i", asked, ["14만8,962개"], [article], "number")
+    reader = shared_reader(str(seed_pipeline.settings.model_cache_dir))
+    beside, without = question_instances(val, reader, question, None, 5)
+    # The passages left are read with the scores they had ranked beside the article.
+    scores = {c.hit.passage.passage_id: c.hit.score for c in beside.candidates}
+    left = {c.hit.passage.passage_id: c.hit.score for c in without.candidates}
+    assert left and all(scores.get(p, s) == s for p, s in left.items())
+    assert max(left.values()) < max(scores.values())
 
 
 def test_a_question_is_read_as_asked_alone_or_three_ways(seed_pipeline) -> None:
