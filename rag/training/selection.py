@@ -41,6 +41,7 @@ from rag.answer.selection import (
 from rag.evaluation.harness import (
     EvalQuestion,
     char_f1,
+    copies_of_gold,
     korquad_documents,
     korquad_pipeline,
     load_questions,
@@ -85,8 +86,8 @@ class ValSet:
         """The documents of ``article`` and its copies in other outlets (which answer the
         question too)."""
         documents = self.pipeline.index.documents
-        gone = {d for d in documents if self.article_of(d) == article}
-        return gone | {copy for d in gone for copy in documents[d].same_as}
+        own = [d for d in documents if self.article_of(d) == article]
+        return {*own, *copies_of_gold(documents, own)}
 
 
 def question_instances(
@@ -351,8 +352,8 @@ def val_instances(
     ``limit`` questions) and, with ``newsqa``, the newsqa-ko val articles too, each question
     asked three ways (:func:`question_instances`; only as asked, without ``unanswerable``);
     and what they are, in words."""
-    # The pipelines retrieve, and answer with the rules for `combined`: `reader` reads, so
-    # the selection being refitted (perhaps on other features) is never loaded.
+    # `reader` reads; the pipelines only retrieve (and the rules answer, for `combined`), so
+    # the selection being refitted, perhaps on other features, is never loaded.
     settings = settings.model_copy(update={"reader": "rules"})
     data = json.loads(korquad.read_text(encoding="utf-8"))["data"]
     split = korquad_split(data)

@@ -123,6 +123,25 @@ def test_an_article_left_out_takes_its_copies_and_keeps_the_others_scores(
     assert max(left.values()) < max(scores.values())
 
 
+def test_an_article_left_out_is_all_its_paragraphs_and_their_copies() -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from rag.index.store import DocumentInfo
+
+    info = DocumentInfo("x", "t", None, None, None, "0" * 64, 1)
+    documents = {
+        "A#0": info,
+        "A#1": replace(info, same_as=("B#4",)),
+        "B#4": replace(info, same_as=("A#1",)),
+        "AB#0": info,  # another article whose title starts alike
+    }
+    pipeline = SimpleNamespace(index=SimpleNamespace(documents=documents))
+    val = ValSet("kq", pipeline, [], str, str, lambda d: d.rsplit("#", 1)[0])  # type: ignore[arg-type]
+    assert val.copies("A") == {"A#0", "A#1", "B#4"}
+    assert val.copies("AB") == {"AB#0"}
+
+
 def test_a_question_is_read_as_asked_alone_or_three_ways(seed_pipeline) -> None:
     reader = shared_reader(str(seed_pipeline.settings.model_cache_dir))
     asked = "부산시가 확보한 인센티브 사업비는 얼마야?"
