@@ -1,6 +1,7 @@
 """Answers read by the trained reader: its best span in each retrieved passage, one
-calibrated probability per span (reader scores, retrieval score and rank, and whether the
-passage names the places, names and years the question does), the most probable span
+calibrated probability per span (reader scores, retrieval score and rank, whether the
+passage names the places, names and years the question does, and whether the span's sentence
+says the question's words of another year), the most probable span
 answered, or an abstention below the fitted threshold.
 
 The top passage is read first: where its span alone is probable enough (a second threshold,
@@ -57,6 +58,7 @@ FEATURES = (
     "number_fit",
     "number_misfit",
     "log_length",
+    "other_year_in_sentence",
 )
 #: Question types that want a number (amount, count, date) in the answer.
 _NUMBER_TYPES = ("amount", "date")
@@ -87,7 +89,7 @@ class Selection:
     @classmethod
     def load(cls, path: Path = SELECTION_FILE) -> Selection:
         if not path.is_file():  # before the first fit: trust the reader's own margin
-            return cls((1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0), 0.0, 0.5)
+            return cls((1.0, 0.0, 0.0, 0.0, -1.0, *[0.0] * 5), 0.0, 0.5)
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("features") != list(FEATURES):
             raise ValueError(
@@ -133,6 +135,7 @@ def candidate_features(
     wants_number: bool,
     text: str,
     agreement: int,
+    other_year: bool,
 ) -> tuple[float, ...]:
     """One row of :data:`FEATURES`."""
     has_number = any(ch.isdigit() for ch in text)
@@ -146,7 +149,25 @@ def candidate_features(
         float(wants_number and has_number),
         float(wants_number and not has_number),
         math.log1p(len(text)),
+        float(other_year),
     )
+
+
+#: A year and the word after it, as sentences write them: "‘2023년 전국 지방자치단체…".
+_YEAR_AND_WORD = re.compile(r"(?<![\d.,])((?:1[89]|20)\d\d)년\W{0,2}([가-힣A-Za-z0-9]{2,})")
+
+
+def names_other_year(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` says of another year what the question asks of one ("2023년
+    전국 지방자치단체 일자리대상" for "2025년 전국 지방자치단체 일자리대상 시상식은 어디서…?"):
+    the question's "<year>년 <word>" with another year, and the question's year nowhere in it."""
+    for year, word in _YEAR_AND_WORD.findall(question):
+        if year in sentence:
+            continue
+        for other, said in _YEAR_AND_WORD.findall(sentence):
+            if other != year and said[:2] == word[:2]:
+                return True
+    return False
 
 
 #: Characters after a span that Kiwi sees too, so that a name ending like a particle
@@ -249,6 +270,7 @@ def span_candidates(
             qtype in _NUMBER_TYPES,
             core,
             counts[normalize_span(core)] - 1,
+            names_other_year(passage[slice(*span_sentence(hit.passage, first, last))], question),
         )
         offset = hit.passage.start
         out.append(Candidate(hit, span, passage[start:end], offset + start, offset + end, features))
@@ -271,13 +293,21 @@ def normalize_span(text: str) -> str:
     return "".join(text.split())
 
 
+def span_sentence(passage: Passage, start: int, end: int) -> tuple[int, int]:
+    """Where the sentences of ``passage`` holding ``passage.text[start:end]`` start and end
+    in its text."""
+    p, start, end = passage, passage.start + start, passage.start + end
+    inside = [(s, e) for s, e in p.sentences if s < end and e > start]
+    if inside:
+        start, end = max(p.start, inside[0][0]), min(p.end, inside[-1][1])
+    return start - p.start, end - p.start
+
+
 def _quote(candidate: Candidate) -> tuple[int, int]:
-    """The sentences of the passage that hold the span."""
+    """The sentences of the passage that hold the span, as offsets into its file."""
     p = candidate.hit.passage
-    inside = [(s, e) for s, e in p.sentences if s < candidate.end and e > candidate.start]
-    if not inside:
-        return candidate.start, candidate.end
-    return max(p.start, inside[0][0]), min(p.end, inside[-1][1])
+    start, end = span_sentence(p, candidate.start - p.start, candidate.end - p.start)
+    return p.start + start, p.start + end
 
 
 class ReaderAnswerer:

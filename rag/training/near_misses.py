@@ -1,14 +1,20 @@
 """Near misses: a question with one year or proper noun swapped for one its article never
 mentions ("서울시는 2023년 …" asked of an article about 인천시). Retrieval still matches them
 to the article, but the article does not answer them: answer selection is fitted to refuse
-them, and the reader may be trained to mark no span for them."""
+them, and the reader may be trained to mark no span for them. A question may also have its
+year swapped for another one its article names: the article speaks of that year, but not as
+the question asks (what the selection's year check is fitted on)."""
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 from rag.ingest.korean import get_kiwi
+
+#: A year as an article writes it: "2023년", "2023~2025년".
+_YEAR = re.compile(r"(?<![\d.,])((?:1[89]|20)\d\d)(?=\s*[년~])")
 
 
 def question_names(question: str) -> list[str]:
@@ -35,4 +41,20 @@ def near_miss(question: str, article: str, names: Sequence[str], rng: random.Ran
         options = [o for o in options if o != named and o not in article]
         if options:
             return question[:start] + rng.choice(options) + question[end:]
+    return None
+
+
+def year_elsewhere(question: str, article: str) -> str | None:
+    """``question`` with the year it names swapped for another year ``article`` names (the
+    nearest one): the article speaks of that year, but not as the question asks ("2023년 …
+    시상식" of an article naming the 2023 ceremony and a 2023~2025 plan); ``None`` when the
+    question names no year or the article no other."""
+    tokens = get_kiwi().tokenize(question)
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        if a.tag == "SN" and b.form == "년" and len(a.form) == 4 and a.form.isdigit():
+            others = set(_YEAR.findall(article))
+            others.discard(a.form)
+            if others:
+                year = min(sorted(others), key=lambda y: abs(int(y) - int(a.form)))
+                return question[: a.start] + year + question[a.end :]
     return None

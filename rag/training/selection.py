@@ -7,7 +7,9 @@ train + val paragraphs of KorQuAD (never the test articles) and over the whole n
 folder. Each val question is asked three times: as is (answerable); with its own article
 removed from the results (the documents do not say: abstain); and as a *near miss*, one year
 or proper noun swapped for one its article never mentions ("서울시는 2023년 …" asked of an
-article about 인천시), which retrieval still matches to the article: abstain too.
+article about 인천시), which retrieval still matches to the article: abstain too. A question
+that names a year is also asked with the nearest other year its article names: abstain; these
+teach the weights (the year check) but are left out of the thresholds and the val figures.
 
 The article and its copies in other outlets are dropped from the question's results, so the
 passages left keep the retrieval scores they had beside the article. Leaving the article out
@@ -48,7 +50,7 @@ from rag.evaluation.harness import (
 )
 from rag.pipeline import Pipeline
 from rag.settings import ReaderKind, Settings
-from rag.training.near_misses import near_miss, question_names
+from rag.training.near_misses import near_miss, question_names, year_elsewhere
 from rag.training.reader import korquad_split, newsqa_split
 
 #: A candidate counts as right when its character F1 with the gold answer reaches this.
@@ -67,6 +69,9 @@ class Instance:
     rules_right: bool = False
     #: The val set it comes from (KorQuAD, newsqa-ko).
     source: str = ""
+    #: Teaches the weights only; left out of the thresholds and the figures, so that these
+    #: are chosen on the same mix of questions as before it was added.
+    weights_only: bool = False
 
 
 @dataclass
@@ -97,26 +102,42 @@ def question_instances(
     swapped: str | None,
     depth: int,
     unanswerable: bool = True,
+    year_swapped: str | None = None,
 ) -> list[Instance]:
     """The question as is and, with ``unanswerable``, without its own article and as a near
-    miss (``swapped``)."""
+    miss (``swapped``), and with its year swapped for another its article names
+    (``year_swapped``, for the weights only)."""
     retriever = val.pipeline.retriever
-    asked = [(True, False, question.question, retriever.run(question.question, depth))]
+    asked = [(True, False, False, question.question, retriever.run(question.question, depth))]
     if unanswerable:
         gone = val.copies(val.article(question))
         hits = retriever.run(question.question, depth + 20)
         without = [h for h in hits if h.passage.doc_id not in gone][:depth]
-        asked.append((False, False, question.question, without))
-    if swapped is not None:
-        asked.append((False, True, swapped, retriever.run(swapped, depth)))
+        asked.append((False, False, False, question.question, without))
+    asked += [
+        (False, True, taught, text, retriever.run(text, depth))
+        for text, taught in ((swapped, False), (year_swapped, True))
+        if text is not None
+    ]
     out = []
-    for answerable, missed, text, chosen in asked:
+    for answerable, missed, taught, text, chosen in asked:
         candidates = read_candidates(reader, text, chosen, val.pipeline.documents)  # type: ignore[arg-type]
         labels = [int(answerable and is_right(c.text, question)) for c in candidates]
         ruled = val.pipeline.rules.run(text, chosen)
         answered = not ruled.abstained and ruled.answer is not None
         right = answered and answerable and is_right(ruled.answer, question)
-        out.append(Instance(candidates, labels, answerable, missed, answered, right, val.name))
+        out.append(
+            Instance(
+                candidates,
+                labels,
+                answerable,
+                missed,
+                answered,
+                right,
+                val.name,
+                taught,
+            )
+        )
     return out
 
 
@@ -132,17 +153,18 @@ def read_val_set(
     rng: random.Random,
     unanswerable: bool = True,
 ) -> list[Instance]:
-    """Each question three ways (only as asked, without ``unanswerable``); near misses draw
-    names from the set's own questions."""
+    """Each question three ways, four where it names a year its article has another of
+    (only as asked, without ``unanswerable``); near misses draw names from the set's own
+    questions."""
     names = sorted({n for q in val.questions for n in question_names(q.question)})
     instances = []
     for q in tqdm(val.questions, desc=f"reading {val.name} val questions", unit="q"):
-        swapped = (
-            near_miss(q.question, val.article_text(val.article(q)), names, rng)
-            if unanswerable
-            else None
-        )
-        instances += question_instances(val, reader, q, swapped, depth, unanswerable)
+        swapped = year_swapped = None
+        if unanswerable:
+            article = val.article_text(val.article(q))
+            swapped = near_miss(q.question, article, names, rng)
+            year_swapped = year_elsewhere(q.question, article)
+        instances += question_instances(val, reader, q, swapped, depth, unanswerable, year_swapped)
     return instances
 
 
@@ -244,8 +266,8 @@ def fit_on(instances: list[Instance], columns: list[int]) -> tuple[Selection, fl
     for j, value in zip(columns, w[:-1], strict=True):
         weights[j] = float(value)
     selection = Selection(tuple(weights), float(w[-1]), 0.5)
-    scores = probabilities(instances, selection)
-    threshold, balanced = best_threshold(instances, scores)
+    counted = [i for i in instances if not i.weights_only]
+    threshold, balanced = best_threshold(counted, probabilities(counted, selection))
     return Selection(selection.weights, selection.bias, threshold), balanced
 
 
@@ -337,6 +359,7 @@ ABLATIONS = {
     "agreement across passages": ("agreement",),
     "number asked, number given": ("number_fit", "number_misfit"),
     "answer length": ("log_length",),
+    "another year in the answer's sentence": ("other_year_in_sentence",),
 }
 
 
@@ -408,11 +431,12 @@ def val_instances(
         + " (KorQuAD retrieval over train + val paragraphs, newsqa-ko over all its articles)"
     )
     if unanswerable:
-        near_misses = sum(inst.near_miss for inst in instances)
+        near_misses = sum(inst.near_miss and not inst.weights_only for inst in instances)
         described += (
             ", each also asked with its own article (and its copies) removed from the results, "
             f"and {near_misses} near misses (a year or name swapped for one the article never "
-            "mentions)"
+            f"mentions); {sum(inst.weights_only for inst in instances)} more with the year "
+            "swapped for another the article names teach the weights only"
         )
     return instances, described
 
@@ -485,16 +509,17 @@ def fit_selection(
     instances, described = val_instances(settings, korquad, reader, limit, newsqa)
     everything = list(range(len(FEATURES)))
     selection, balanced = fit_on(instances, everything)
+    counted = [i for i in instances if not i.weights_only]
     # Each instance's best candidate: the readers' outcomes, the near misses refused and
     # what answering from the top passage alone changes.
-    scores = probabilities(instances, selection)
-    tops = best_candidates(instances, scores)
-    near_misses = [p for inst, (p, _) in zip(instances, tops, strict=True) if inst.near_miss]
+    scores = probabilities(counted, selection)
+    tops = best_candidates(counted, scores)
+    near_misses = [p for inst, (p, _) in zip(counted, tops, strict=True) if inst.near_miss]
     ablation = {"reader margin and score only": round(fit_on(instances, [0, 1])[1], 4)}
     for name, left_out in ABLATIONS.items():
         kept = [j for j in everything if FEATURES[j] not in left_out]
         ablation[f"without {name}"] = round(fit_on(instances, kept)[1], 4)
-    early, early_facts = early_threshold(instances, scores, tops, selection)
+    early, early_facts = early_threshold(counted, scores, tops, selection)
     labels = [label for inst in instances for label in inst.labels]
     facts: dict[str, object] = {
         "features": list(FEATURES),
@@ -503,7 +528,7 @@ def fit_selection(
         "threshold": selection.threshold,
         "early_threshold": early,
         "fitted_on": described,
-        **calibration_facts(instances, tops, selection.threshold, described),
+        **calibration_facts(counted, tops, selection.threshold, described),
         "candidates": len(labels),
         "positive_rate": round(float(np.mean(labels)), 4) if labels else None,
         "val_balanced_accuracy": round(balanced, 4),
@@ -514,7 +539,7 @@ def fit_selection(
         ),
         "val_balanced_accuracy_by_reader": {
             reader: balanced_accuracy_by_set(
-                instances, reader_outcomes(instances, tops, selection.threshold, reader)
+                counted, reader_outcomes(counted, tops, selection.threshold, reader)
             )
             for reader in get_args(ReaderKind)
         },

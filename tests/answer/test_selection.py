@@ -11,6 +11,7 @@ from rag.answer.selection import (
     FEATURES,
     document_texts,
     named_in_question,
+    names_other_year,
     read_candidates,
     span_candidates,
 )
@@ -43,6 +44,22 @@ def test_a_year_the_document_never_names_is_flagged(seed_pipeline) -> None:
             assert c.text == c.hit.passage.text[c.start - c.hit.passage.start :][: len(c.text)]
     assert all(v == 1.0 for (year, _), v in flags.items() if year == "2031")
     assert any(v == 0.0 for (year, _), v in flags.items() if year == "2023")
+
+
+def test_a_sentence_that_says_the_question_s_words_of_another_year_is_flagged() -> None:
+    sentence = (
+        "의정부시가 정부세종컨벤션센터에서 열린 ‘2023년 전국 지방자치단체 일자리대상’ 시상식에서"
+    )
+    asked = "{}년 전국 지방자치단체 일자리대상 시상식은 어디서 열렸나?"
+    assert names_other_year(sentence, asked.format(2025))
+    assert not names_other_year(sentence, asked.format(2023))  # the year asked
+    assert not names_other_year(sentence, "전국 지방자치단체 일자리대상 시상식은 어디서?")
+    # Another year, of something else: the 2023 results the 2024 award judged.
+    assert not names_other_year(
+        "‘우수사업 부문’은 ‘2023년 지역 일자리 사업 실적’을 평가한 부문",
+        "2024년 우수사업 부문 사업은?",
+    )
+    assert not names_other_year("2012년부터 개최되었으며 올해로 열두 번째", "2023년 전국 행사는?")
 
 
 def test_a_stray_bracket_the_reader_marks_leaves_the_answer_not_the_features() -> None:
@@ -103,7 +120,7 @@ def test_combined_answers_with_the_reader_and_falls_back_on_the_rules(seed_pipel
         "부산시가 확보한 인센티브 사업비는 얼마야?",
         "강원도 고용보험 피보험자수는 얼마에서 얼마로 늘었나?",
         "인천 뿌리산업 일자리센터에선 구체적으로 뭐뭐 해줘?",
-        "화성에 사는 사람은 몇 명이야?",
+        "뿌리산업 일자리센터의 연간 운영 예산은 얼마인가?",  # no article says
     ]
     fell_back = 0
     for question in questions:
@@ -148,7 +165,8 @@ def test_the_top_passage_is_read_first_and_the_rest_only_when_it_is_not_enough(
             kinds.add("all")
             assert calls == [1, depth - 1]
             assert (got.answer, got.abstained) == (expected.answer, expected.abstained)
-            assert got.confidence == pytest.approx(expected.confidence, abs=1e-4)  # batching
+            # bf16: a passage read alone or padded in a batch differs in the last bits
+            assert got.confidence == pytest.approx(expected.confidence, abs=1e-3)
     assert kinds == {"early", "all"}
 
 

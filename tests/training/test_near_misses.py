@@ -4,7 +4,7 @@ the reader's training."""
 import random
 import re
 
-from rag.training.near_misses import near_miss
+from rag.training.near_misses import near_miss, year_elsewhere
 from rag.training.reader import Example, near_miss_examples
 
 ARTICLE = "인천시는 2023년 일자리대상에서 최우수상을 받았다. 2022년에는 우수상이었다."
@@ -25,6 +25,14 @@ def test_a_near_miss_swaps_a_year_or_name_for_one_the_article_never_mentions() -
             kinds.add("name")
     assert kinds == {"year", "name"}
     assert near_miss("무엇을 받았나?", ARTICLE, ["부산시"], random.Random(0)) is None
+
+
+def test_a_year_elsewhere_swaps_the_year_for_the_nearest_other_the_article_names() -> None:
+    article = ARTICLE + " 2019년과 2023~2025년 계획도 있다."
+    question = "인천시는 2023년 일자리대상에서 어떤 상을 받았나?"
+    assert year_elsewhere(question, article) == question.replace("2023", "2022")
+    assert year_elsewhere("인천시는 2022년 상을 받았나?", "2022년 상") is None  # no other year
+    assert year_elsewhere("인천시는 어떤 상을 받았나?", article) is None  # no year asked
 
 
 def test_near_miss_examples_keep_the_passage_and_mark_no_answer() -> None:

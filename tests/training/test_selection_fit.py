@@ -105,6 +105,17 @@ def test_fit_on_a_subset_ignores_the_other_features() -> None:
     assert balanced == 0.25  # all answered, half right; no unanswerable ones to refuse
 
 
+def test_instances_for_the_weights_only_are_left_out_of_the_threshold() -> None:
+    from dataclasses import replace
+
+    rest = [0.0] * (len(FEATURES) - 1)
+    counted = [Instance([_C(2.0, *rest)], [1], True), Instance([_C(-2.0, *rest)], [0], False)]
+    # Unanswerable, yet scored as the answerable one is: no threshold tells them apart.
+    taught = [Instance([_C(2.0, *rest)], [0], False, weights_only=True)] * 3
+    assert fit_on(counted + taught, [0])[1] == 1.0  # judged on the counted two alone
+    assert fit_on(counted + [replace(t, weights_only=False) for t in taught], [0])[1] < 1.0
+
+
 def test_an_article_left_out_takes_its_copies_and_keeps_the_others_scores(
     seed_pipeline,
 ) -> None:
@@ -142,19 +153,22 @@ def test_an_article_left_out_is_all_its_paragraphs_and_their_copies() -> None:
     assert val.copies("AB") == {"AB#0"}
 
 
-def test_a_question_is_read_as_asked_alone_or_three_ways(seed_pipeline) -> None:
+def test_a_question_is_read_as_asked_alone_or_four_ways(seed_pipeline) -> None:
     reader = shared_reader(str(seed_pipeline.settings.model_cache_dir))
     asked = "부산시가 확보한 인센티브 사업비는 얼마야?"
     article = seed_pipeline.retriever.run(asked, 5)[0].passage.doc_id
     question = EvalQuestion("b", asked, ["8500만원"], [article], "number")
     val = ValSet("seeds", seed_pipeline, [question], lambda q: q.docs[0], str, lambda d: d)
     swapped = "서울시가 확보한 인센티브 사업비는 얼마야?"
-    three = question_instances(val, reader, question, swapped, 5)
+    other_year = "부산시가 2021년 확보한 인센티브 사업비는 얼마야?"
+    four = question_instances(val, reader, question, swapped, 5, year_swapped=other_year)
+    three = four[:3]
     alone = question_instances(val, reader, question, None, 5, unanswerable=False)
-    assert [(i.answerable, i.near_miss) for i in three] == [
-        (True, False),
-        (False, False),
-        (False, True),
+    assert [(i.answerable, i.near_miss, i.weights_only) for i in four] == [
+        (True, False, False),
+        (False, False, False),
+        (False, True, False),
+        (False, True, True),  # another year the article names: teaches the weights only
     ]
     # Without its article the question is read over other articles only: the same question
     # over the same passages would teach the fit that a right span is wrong.
@@ -219,7 +233,8 @@ def test_calibrating_a_selection_keeps_its_weights_and_thresholds(tmp_path, monk
     margins = [-0.5, -0.5, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0]  # probabilities 0.38 … 0.73
     right = [1, 0, 1, 1, 1, 1, 1, 1]  # right more often than that
     instances = [
-        Instance([_C(m, *[0.0] * 8)], [r], True) for m, r in zip(margins, right, strict=True)
+        Instance([_C(m, *[0.0] * (len(FEATURES) - 1))], [r], True)
+        for m, r in zip(margins, right, strict=True)
     ]
     monkeypatch.setattr(
         "rag.training.selection.val_instances", lambda *args, **kwargs: (instances, "toy")
