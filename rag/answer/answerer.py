@@ -105,10 +105,20 @@ def byline(info: DocumentInfo) -> str:
     return " ".join(part for part in (info.outlet, info.reporter) if part)
 
 
-def question_entities(question: str) -> set[str]:
-    """Proper nouns and years in the question: an answer's document must mention them."""
-    tokens = get_kiwi().tokenize(question)
+#: How much less likely (log-probability) Kiwi's second reading of a question may be for
+#: the proper nouns it finds there to count too.
+_NEAR_READING = 2.0
+
+
+def question_entities(question: str, near_names: bool = False) -> set[str]:
+    """Proper nouns and years in the question: an answer's document must mention them. With
+    ``near_names``, also the nouns of two or more syllables that Kiwi's second reading, nearly
+    as likely, takes for proper nouns ("화성에 사는…": Mars first, 화성시 a close second)."""
+    readings = get_kiwi().analyze(question, top_n=2 if near_names else 1)
+    tokens = readings[0][0]
     entities = {canonical(t.form) for t in tokens if t.tag == "NNP"}
+    if len(readings) > 1 and readings[0][1] - readings[1][1] <= _NEAR_READING:
+        entities |= {canonical(t.form) for t in readings[1][0] if t.tag == "NNP" and t.len >= 2}
     for a, b in zip(tokens, tokens[1:], strict=False):
         if a.tag == "SN" and b.form == "년" and len(a.form) == 4:
             entities.add(a.form)

@@ -236,7 +236,7 @@ def span_candidates(
     """:func:`read_candidates` from spans already read, one per hit (``None``: none). A span
     the question itself says is no candidate (:func:`named_in_question`), nor one that counts
     something other than the question asks (:func:`counts_otherwise`)."""
-    entities = {canonical(e) for e in question_entities(question)}
+    entities = {canonical(e) for e in question_entities(question, near_names=True)}
     # Whole documents are read only when the question names something to look for.
     texts = documents(h.passage.doc_id for h in hits) if entities else {}
     qtype = qtype or classify_question(question)
