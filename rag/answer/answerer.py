@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -110,10 +111,12 @@ def byline(info: DocumentInfo) -> str:
 _NEAR_READING = 2.0
 
 
-def question_entities(question: str, near_names: bool = False) -> set[str]:
+@lru_cache(maxsize=1024)
+def question_entities(question: str, near_names: bool = False) -> frozenset[str]:
     """Proper nouns and years in the question: an answer's document must mention them. With
     ``near_names``, also the nouns of two or more syllables that Kiwi's second reading, nearly
-    as likely, takes for proper nouns ("화성에 사는…": Mars first, 화성시 a close second)."""
+    as likely, takes for proper nouns ("화성에 사는…": Mars first, 화성시 a close second).
+    Cached: selection asks it again for the same question after reading the top passage."""
     readings = get_kiwi().analyze(question, top_n=2 if near_names else 1)
     tokens = readings[0][0]
     entities = {canonical(t.form) for t in tokens if t.tag == "NNP"}
@@ -122,7 +125,7 @@ def question_entities(question: str, near_names: bool = False) -> set[str]:
     for a, b in zip(tokens, tokens[1:], strict=False):
         if a.tag == "SN" and b.form == "년" and len(a.form) == 4:
             entities.add(a.form)
-    return entities
+    return frozenset(entities)
 
 
 @dataclass(frozen=True)
