@@ -11,7 +11,8 @@ one of ("A와 B", "A, B, C 등"). The span only grows outward over whole
 words of its passage, so the answer stays a verbatim slice of it; before growing, it drops a
 bracket or quote the reader's span opens and never closes ("(10월 2일"). One step moves it
 instead: asked what a change came to ("몇 명으로 늘었나?"), the old value of "A에서 B으로" or
-"A→B" gives way to the new one.
+"A→B" gives way to the new one; and one cuts it: asked the year ("…한 해는?", "몇 년도에…?"),
+a date says its year alone ("2008년", not "2008년 2월 25일").
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from rag.answer.extract import BYLINE_TITLES, DAY_PERIODS, TITLES, QuestionType, said_in_question
+from rag.answer.extract import (
+    BYLINE_TITLES,
+    DAY_PERIODS,
+    TITLES,
+    QuestionType,
+    asks_year_alone,
+    said_in_question,
+)
 from rag.ingest.korean import get_kiwi
 
 #: How far around the span words are read (characters): a long affiliation fits.
@@ -40,6 +48,8 @@ _FINER_DATE = re.compile(
 )
 #: A span that ends in a date, to which finer parts may follow.
 _DATE_END = re.compile(r"(?:\d(?:년|월|일|시)|지난달|이달|올해|지난해|내년|작년)$")
+#: A year and the finer parts of its date after it: "2008년" and " 9월" of "2008년 9월".
+_YEAR_THEN_FINER = re.compile(rf"(?<!\d)(?:1[89]|20)\d\d년((?:\s*{_FINER_DATE.pattern})+)")
 #: Words before a number that qualify it.
 _NUMBER_QUALIFIERS = frozenset(
     ("약", "총", "연", "월", "연간", "최대", "최소", "최고", "최저", "무려", "평균", "모두")
@@ -219,7 +229,15 @@ def widen_span(
     if any(c.isdigit() for c in core):  # "약 1535원", "60세 이상", "500여 품목"
         start = _grow_left(text, start, _one_of(_NUMBER_QUALIFIERS), 1)
         end = _number_end(text, end, core)
+    if asks_year_alone(question):  # "…한 해는?": "2008년", not "2008년 9월"
+        end = _year_alone(text, start, end)
     return _range_particles(text, start, end, question)
+
+
+def _year_alone(text: str, start: int, end: int) -> int:
+    """The end of the year where the span is a year and finer parts of its date after it."""
+    found = _YEAR_THEN_FINER.search(text, start, end)
+    return found.start(1) if found and found.end() == end else end
 
 
 def _new_value(text: str, start: int, end: int, question: str) -> tuple[int, int]:

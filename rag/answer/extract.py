@@ -481,6 +481,14 @@ def _count_kind(counter: str) -> str:
     return "things"
 
 
+def asks_year_alone(question: str) -> bool:
+    """Whether a date question asks its year and nothing finer ("…한 해는?", "몇 년도에…?";
+    not "몇 년 몇 월에…?")."""
+    return _wanted_grain(question) == "year" and not (
+        _MONTH_RE.search(question) or _DAY_RE.search(question)
+    )
+
+
 def _wanted_grain(question: str) -> str:
     for grain, pattern in (
         ("period", _PERIOD_RE),

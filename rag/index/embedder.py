@@ -111,6 +111,15 @@ class Embedder:
                 )
         return vectors
 
+    @contextmanager
+    def uncached(self) -> Iterator[None]:
+        """Questions embedded afresh meanwhile: a timed question costs what a new one does."""
+        before, self.cache_queries = self.cache_queries, False
+        try:
+            yield
+        finally:
+            self.cache_queries = before
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Questions repeat (evaluation runs, popular questions), so vectors are cached."""
         if not self.cache_queries:

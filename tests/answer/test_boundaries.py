@@ -18,6 +18,29 @@ def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
 
 
 @pytest.mark.parametrize(
+    ("core", "question", "expected"),
+    [
+        ("2008년 2월 25일", "이명박 대통령이 취임한 연도는?", "2008년"),
+        ("2008년 2월 25일", "취임식은 몇 년도에 열렸나?", "2008년"),
+        ("2008년 2월 25일", "취임식은 언제 열렸나?", "2008년 2월 25일"),
+        ("2008년 2월 25일", "취임식은 몇 년 몇 월에 열렸나?", "2008년 2월 25일"),
+        (
+            "2008년 2월 25일과 2013년 2월 25일",
+            "취임식이 열린 해는?",
+            "2008년 2월 25일과 2013년 2월 25일",
+        ),
+    ],
+)
+def test_asked_the_year_a_date_is_cut_to_its_year(core: str, question: str, expected: str) -> None:
+    """The one step that cuts a span: a year question wants "2008년", not the whole date
+    (KorQuAD's answers to "…한 해는?"); a span of two dates is left whole."""
+    text = f"대통령 취임식은 {core} 국회에서 열렸다."
+    start = text.index(core)
+    s, e = widen_span(text, start, start + len(core), question, classify_question(question))
+    assert text[s:e] == expected
+
+
+@pytest.mark.parametrize(
     ("text", "core", "question", "expected"),
     [
         # the range particle the question asks for, and the date's qualifier
@@ -51,6 +74,13 @@ def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
             "2019년",
             "채널은 언제 개설됐나?",
             "2019년 5월",
+        ),
+        # asked the year, the year alone: not grown to its month
+        (
+            "건강의 벗 채널은 2019년 5월에 개설됐다.",
+            "2019년",
+            "채널이 개설된 해는?",
+            "2019년",
         ),
         (
             "1차 무료 민팅은 지난달 26일 오후 6시 열렸다.",

@@ -366,3 +366,26 @@ def test_gold_paragraph_scoring_reads_the_question_as_ask_does(seed_pipeline, mo
     assert scores["errors"] == 0
     assert asked == [reading_form(typed)]
     assert asked[0] != typed
+
+
+@pytest.mark.parametrize("answers", [True, False])
+def test_each_timed_question_embeds_itself_as_a_request_does(seed_pipeline, monkeypatch, answers):
+    """The ranking pass embeds every question in one batch; the timed pass must not reuse
+    those vectors, or the latencies leave out the question's embedding."""
+    embedder = seed_pipeline.embedder
+    encoded: list[list[str]] = []
+    real_encode = embedder._encode
+
+    def encode(texts, prompt, show_progress):
+        encoded.append(list(texts))
+        return real_encode(texts, prompt, show_progress)
+
+    monkeypatch.setattr(embedder, "_encode", encode)
+    questions = [
+        EvalQuestion("a", "인천시가 받은 상은 무엇인가? (시간 측정)", ["국무총리상"], [], "fact"),
+        EvalQuestion("b", "의정부시의 세입 증대 기대액은? (시간 측정)", ["70억 원"], [], "fact"),
+    ]
+    harness.run_questions(seed_pipeline, questions, answers=answers)
+    timed = [t for t in encoded[1:] if len(t) == 1]
+    assert [t[0] for t in timed] == [q.question for q in questions]
+    assert embedder.cache_queries  # the cache is back on for everyone else

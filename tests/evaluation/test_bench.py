@@ -1,0 +1,21 @@
+"""The benchmark's split of a neural ``ask`` into stages runs on the real reader and gives
+the reader back (it swaps in a timed one, and the reader is loaded on first use)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval"))
+
+from benchmarks.common import WARMUP, seed_questions  # noqa: E402
+from benchmarks.reader import TimedReader, stage_rows  # noqa: E402
+
+
+def test_stage_rows_time_the_reader_and_give_it_back(seed_pipeline) -> None:
+    neural = seed_pipeline.with_settings(reader="neural")
+    reader = neural.answerer.reader
+    questions = seed_questions(WARMUP + 2)
+    rows = {name: (p50, mean) for name, p50, mean in stage_rows(neural, questions)}
+    assert set(rows) == {"retrieval", "reading", "the rest", "all"}
+    assert 0 < rows["reading"][1] < rows["all"][1]
+    assert neural.answerer.reader is reader and not isinstance(reader, TimedReader)
+    assert neural.embedder.cache_queries  # left as it was
