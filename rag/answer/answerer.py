@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from kiwipiepy import Token
 
 from rag.answer.boundaries import widen_span
 from rag.answer.extract import (
@@ -122,10 +123,17 @@ def question_entities(question: str, near_names: bool = False) -> frozenset[str]
     entities = {canonical(t.form) for t in tokens if t.tag == "NNP"}
     if len(readings) > 1 and readings[0][1] - readings[1][1] <= _NEAR_READING:
         entities |= {canonical(t.form) for t in readings[1][0] if t.tag == "NNP" and t.len >= 2}
-    for a, b in zip(tokens, tokens[1:], strict=False):
-        if a.tag == "SN" and b.form == "년" and len(a.form) == 4:
-            entities.add(a.form)
+    entities.update(t.form for t in year_tokens(tokens))
     return frozenset(entities)
+
+
+def year_tokens(tokens: list[Token]) -> list[Token]:
+    """The tokens of the years a question names ("2023" of "2023년")."""
+    return [
+        a
+        for a, b in zip(tokens, tokens[1:], strict=False)
+        if a.tag == "SN" and b.form == "년" and len(a.form) == 4 and a.form.isdigit()
+    ]
 
 
 @dataclass(frozen=True)

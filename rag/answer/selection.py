@@ -89,7 +89,9 @@ class Selection:
     @classmethod
     def load(cls, path: Path = SELECTION_FILE) -> Selection:
         if not path.is_file():  # before the first fit: trust the reader's own margin
-            return cls((1.0, 0.0, 0.0, 0.0, -1.0, *[0.0] * 5), 0.0, 0.5)
+            margin_and_entity = (1.0, 0.0, 0.0, 0.0, -1.0)
+            rest = (0.0,) * (len(FEATURES) - len(margin_and_entity))
+            return cls(margin_and_entity + rest, 0.0, 0.5)
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("features") != list(FEATURES):
             raise ValueError(

@@ -11,8 +11,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from kiwipiepy import Token
-
+from rag.answer.answerer import year_tokens
 from rag.ingest.korean import get_kiwi
 
 #: A year as an article writes it: "2023년", "2023~2025년".
@@ -24,20 +23,11 @@ def question_names(question: str) -> list[str]:
     return [t.form for t in get_kiwi().tokenize(question) if t.tag == "NNP" and t.len >= 2]
 
 
-def _years(tokens: list[Token]) -> list[Token]:
-    """The tokens of the years a question names ("2023" of "2023년")."""
-    return [
-        a
-        for a, b in zip(tokens, tokens[1:], strict=False)
-        if a.tag == "SN" and b.form == "년" and len(a.form) == 4 and a.form.isdigit()
-    ]
-
-
 def near_miss(question: str, article: str, names: Sequence[str], rng: random.Random) -> str | None:
     """``question`` with one year or proper noun swapped for one ``article`` never
     mentions, or ``None`` when it names neither."""
     tokens = get_kiwi().tokenize(question)
-    spots = [(a.start, a.end, "year") for a in _years(tokens)] + [
+    spots = [(a.start, a.end, "year") for a in year_tokens(tokens)] + [
         (t.start, t.end, "name") for t in tokens if t.tag == "NNP" and t.len >= 2
     ]
     rng.shuffle(spots)
@@ -59,7 +49,7 @@ def year_elsewhere(question: str, article: str) -> str | None:
     시상식" of an article naming the 2023 ceremony and a 2023~2025 plan); ``None`` when the
     question names no year or the article no other."""
     others = set(_YEAR.findall(article))
-    for a in _years(get_kiwi().tokenize(question)):
+    for a in year_tokens(get_kiwi().tokenize(question)):
         if others - {a.form}:
             year = min(sorted(others - {a.form}), key=lambda y: abs(int(y) - int(a.form)))
             return question[: a.start] + year + question[a.end :]
