@@ -25,12 +25,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import NamedTuple, get_args
 
 import numpy as np
 from tqdm import tqdm
 
 from rag.answer.reader import ExtractiveReader
+from rag.answer.retrieval import Hit
 from rag.answer.selection import (
     FEATURES,
     SELECTION_FILE,
@@ -95,6 +96,16 @@ class ValSet:
         return {*own, *copies_of_gold(documents, own)}
 
 
+class Asked(NamedTuple):
+    """One way a val question is asked, and the passages retrieval gives it."""
+
+    text: str
+    hits: list[Hit]
+    answerable: bool = False
+    near_miss: bool = False
+    weights_only: bool = False
+
+
 def question_instances(
     val: ValSet,
     reader: ExtractiveReader,
@@ -108,34 +119,34 @@ def question_instances(
     miss (``swapped``), and with its year swapped for another its article names
     (``year_swapped``, for the weights only)."""
     retriever = val.pipeline.retriever
-    asked = [(True, False, False, question.question, retriever.run(question.question, depth))]
+    asked = [Asked(question.question, retriever.run(question.question, depth), answerable=True)]
     if unanswerable:
         gone = val.copies(val.article(question))
         hits = retriever.run(question.question, depth + 20)
         without = [h for h in hits if h.passage.doc_id not in gone][:depth]
-        asked.append((False, False, False, question.question, without))
+        asked.append(Asked(question.question, without))
     asked += [
-        (False, True, taught, text, retriever.run(text, depth))
+        Asked(text, retriever.run(text, depth), near_miss=True, weights_only=taught)
         for text, taught in ((swapped, False), (year_swapped, True))
         if text is not None
     ]
     out = []
-    for answerable, missed, taught, text, chosen in asked:
-        candidates = read_candidates(reader, text, chosen, val.pipeline.documents)  # type: ignore[arg-type]
-        labels = [int(answerable and is_right(c.text, question)) for c in candidates]
-        ruled = val.pipeline.rules.run(text, chosen)
+    for a in asked:
+        candidates = read_candidates(reader, a.text, a.hits, val.pipeline.documents)  # type: ignore[arg-type]
+        labels = [int(a.answerable and is_right(c.text, question)) for c in candidates]
+        ruled = val.pipeline.rules.run(a.text, a.hits)
         answered = not ruled.abstained and ruled.answer is not None
-        right = answered and answerable and is_right(ruled.answer, question)
+        right = answered and a.answerable and is_right(ruled.answer, question)
         out.append(
             Instance(
                 candidates,
                 labels,
-                answerable,
-                missed,
+                a.answerable,
+                a.near_miss,
                 answered,
                 right,
                 val.name,
-                taught,
+                a.weights_only,
             )
         )
     return out

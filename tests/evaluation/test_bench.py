@@ -10,7 +10,7 @@ from benchmarks.common import WARMUP, seed_questions  # noqa: E402
 from benchmarks.reader import TimedReader, stage_rows  # noqa: E402
 
 
-def test_stage_rows_time_the_reader_and_give_it_back(seed_pipeline) -> None:
+def test_stage_rows_time_the_reader_and_leave_the_pipeline_as_it_was(seed_pipeline) -> None:
     neural = seed_pipeline.with_settings(reader="neural")
     reader = neural.answerer.reader
     questions = seed_questions(WARMUP + 2)
