@@ -2,10 +2,12 @@
 shared by the CLI, API and UI."""
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from rag.answer.answerer import Answer, ExtractiveAnswerer
 from rag.answer.questions import InvalidQuestion, reading_form, validate_question
@@ -26,16 +28,39 @@ log = logging.getLogger(__name__)
 
 
 @cache
+def _own_reader(model_cache_dir: str, precision: Precision) -> ExtractiveReader:
+    model_path = ensure_e5_model(Path(model_cache_dir), show_progress=False)
+    return ExtractiveReader.load(str(model_path), bf16=in_bf16(precision))
+
+
+#: Readers that borrow an embedder's layers, kept as long as that embedder lives.
+_borrowing: WeakKeyDictionary[Embedder, dict[tuple[str, Precision], ExtractiveReader]] = (
+    WeakKeyDictionary()
+)
+_borrowing_lock = threading.Lock()
+
+
 def shared_reader(
     model_cache_dir: str, precision: Precision = "auto", embedder: Embedder | None = None
 ) -> ExtractiveReader:
-    """One loaded reader per process, precision and embedder, whatever the retrieval
-    settings. It reads with the bundled e5 encoder it was trained on, even when another
-    model retrieves; when ``embedder`` runs that encoder, the reader shares its frozen
-    layers and tokenizer (about 400 MB and a second or two less to load)."""
-    model_path = str(ensure_e5_model(Path(model_cache_dir), show_progress=False))
-    base = embedder.loaded(model_path) if embedder is not None else None
-    return ExtractiveReader.load(model_path, bf16=in_bf16(precision), base=base)
+    """One loaded reader per process and precision, whatever the retrieval settings. It
+    reads with the bundled e5 encoder it was trained on, even when another model retrieves;
+    when ``embedder`` runs that encoder, the reader shares its frozen layers and tokenizer
+    instead (one reader per such embedder: about 400 MB and a second or two less to load)."""
+    if embedder is None:
+        return _own_reader(model_cache_dir, precision)
+    with _borrowing_lock:  # a server's first questions arrive together
+        readers = _borrowing.setdefault(embedder, {})
+        key = (model_cache_dir, precision)
+        if key not in readers:
+            model_path = str(ensure_e5_model(Path(model_cache_dir), show_progress=False))
+            base = embedder.loaded(model_path)
+            readers[key] = (
+                _own_reader(model_cache_dir, precision)
+                if base is None
+                else ExtractiveReader.load(model_path, bf16=in_bf16(precision), base=base)
+            )
+        return readers[key]
 
 
 def make_answerer(

@@ -1,8 +1,10 @@
 """The trained reader: shipped weights load offline, windows cover long passages, spans
 are decoded inside the passage, and answers are verbatim slices of their sources."""
 
+import gc
 import os
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -138,3 +140,20 @@ def test_the_pipelines_reader_borrows_the_retrievers_frozen_layers(seed_pipeline
     hits = seed_pipeline.search(question, k=5)
     contexts = [h.passage.text for h in hits]
     assert borrowing.run(question, contexts) == reader.run(question, contexts)
+
+
+def test_a_borrowing_reader_lives_as_long_as_its_embedder(seed_settings) -> None:
+    """Pipelines come and go (tests, evaluation configurations): the reader that borrowed
+    one's layers is reused while its embedder lives and freed with it, never kept alive."""
+    from rag.index.embedder import Embedder
+    from rag.pipeline import shared_reader
+
+    embedder = Embedder(seed_settings, show_progress=False)
+    cache_dir = str(seed_settings.model_cache_dir)
+    borrowing = shared_reader(cache_dir, "auto", embedder)
+    assert shared_reader(cache_dir, "auto", embedder) is borrowing
+    assert borrowing is not shared_reader(cache_dir, "auto")
+    gone = weakref.ref(borrowing)
+    del borrowing, embedder
+    gc.collect()
+    assert gone() is None
