@@ -9,6 +9,7 @@ it is not a test.
     python eval/bench.py --part precision --parity-queries 2000
     python eval/bench.py --part store --store-passages 100000
     python eval/bench.py --part store-parity --parity-queries 2000
+    python eval/bench.py --part startup --cold-runs 3
 
 Each part lives in ``eval/benchmarks/``. Each index build runs in a fresh subprocess (this
 script with ``--child``) so its peak RSS (``VmHWM``) is its own; latencies are measured
@@ -27,6 +28,7 @@ from benchmarks.latency import part_korquad, part_seeds
 from benchmarks.precision import part_precision
 from benchmarks.reader import part_reader
 from benchmarks.scaling import part_scaling
+from benchmarks.startup import part_startup
 from benchmarks.store import part_store, part_store_parity
 
 from rag.settings import DenseIndexType
@@ -40,6 +42,7 @@ PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "precision": part_precision,
     "store": part_store,
     "store-parity": part_store_parity,
+    "startup": part_startup,
 }
 
 
@@ -97,6 +100,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--store-queries", type=int, default=200, help="queries per search kind")
     parser.add_argument("--qdrant-url", help="--part store against this Qdrant server")
     parser.add_argument("--korquad", type=Path, default=KORQUAD)
+    parser.add_argument(
+        "--cold-runs", type=int, default=3, help="runs of each command for --part startup"
+    )
     parser.add_argument("--child", choices=["seeds", "korquad", "newsqa"], help=argparse.SUPPRESS)
     parser.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -1,13 +1,17 @@
-"""The benchmark's split of a neural ``ask`` into stages runs on the real reader and gives
-the reader back (it swaps in a timed one, and the reader is loaded on first use)."""
+"""The benchmark's split of a neural ``ask`` into stages runs on the real reader and leaves
+the pipeline as it was; a cold command is timed and measured in its own process."""
 
+import os
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval"))
 
 from benchmarks.common import WARMUP, seed_questions  # noqa: E402
 from benchmarks.reader import TimedReader, stage_rows  # noqa: E402
+from benchmarks.startup import cold_command  # noqa: E402
 
 
 def test_stage_rows_time_the_reader_and_leave_the_pipeline_as_it_was(seed_pipeline) -> None:
@@ -19,3 +23,11 @@ def test_stage_rows_time_the_reader_and_leave_the_pipeline_as_it_was(seed_pipeli
     assert 0 < rows["reading"][1] < rows["all"][1]
     assert neural.answerer.reader is reader and not isinstance(reader, TimedReader)
     assert neural.embedder.cache_queries  # left as it was
+
+
+def test_a_cold_command_reports_its_own_time_and_memory() -> None:
+    seconds, peak_mib = cold_command(["--help"], os.environ)
+    assert seconds > 0
+    assert 20 < peak_mib < 500  # the CLI's imports alone, not this test process's models
+    with pytest.raises(RuntimeError, match="no-such-command"):
+        cold_command(["no-such-command"], os.environ)

@@ -1,0 +1,71 @@
+"""Commands as a user at the terminal meets them: each ``rag`` command a new process on the
+seeds (models loaded, index opened, one question), its wall time and its own peak RSS."""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+
+from .common import REPO, load_note, log, print_table
+
+QUESTION = "인천시 일자리 목표는 몇 개였어?"
+#: What is timed: a label and the ``rag`` arguments.
+COMMANDS = [
+    ("rag search", ["search", QUESTION]),
+    ("rag ask (neural, the default)", ["ask", QUESTION]),
+    ("rag ask --reader rules", ["ask", "--reader", "rules", QUESTION]),
+]
+
+
+def cold_command(arguments: Sequence[str], env: Mapping[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB, the child's own ``ru_maxrss`` from ``wait4``) of one
+    ``rag`` command run in a new process from the repository root."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from rag.cli import app; app()", *arguments],
+        cwd=REPO,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"rag {' '.join(arguments)} failed: {stderr[-500:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def startup_rows(runs: int, env: Mapping[str, str]) -> list[list[object]]:
+    """Median wall time and peak RSS of ``runs`` runs of each command, in turn."""
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in COMMANDS}
+    for _ in range(runs):
+        for label, arguments in COMMANDS:
+            samples[label].append(cold_command(arguments, env))
+    return [
+        [
+            label,
+            runs,
+            statistics.median(s for s, _ in samples[label]),
+            statistics.median(m for _, m in samples[label]),
+        ]
+        for label, _ in COMMANDS
+    ]
+
+
+def part_startup(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = {**os.environ, "RAG_INDEX_DIR": tmp, "RAG_CORPUS_DIR": str(REPO / "seeds")}
+        env.pop("RAG_READER", None)  # the default reader, whatever this shell says
+        log("the first command builds the seeds index (not timed)")
+        cold_command(["index"], env)
+        print_table(
+            f"seeds: cold commands, each a new process with the index built (median of "
+            f"{args.cold_runs} runs, the commands in turn); {load_note()}",
+            ["command", "runs", "wall (s)", "peak RSS (MiB)"],
+            startup_rows(args.cold_runs, env),
+        )
