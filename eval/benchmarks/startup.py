@@ -24,19 +24,21 @@ COMMANDS = [
 def cold_command(arguments: Sequence[str], env: Mapping[str, str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB, the child's own ``ru_maxrss`` from ``wait4``) of one
     ``rag`` command run in a new process from the repository root."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from rag.cli import app; app()", *arguments],
-        cwd=REPO,
-        env=dict(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"rag {' '.join(arguments)} failed: {stderr[-500:]}")
+    with tempfile.TemporaryFile() as stderr:  # a pipe could fill and stall the child
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from rag.cli import app; app()", *arguments],
+            cwd=REPO,
+            env=dict(env),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            stderr.seek(0)
+            said = stderr.read().decode(errors="replace")
+            raise RuntimeError(f"rag {' '.join(arguments)} failed: {said[-500:]}")
     return seconds, usage.ru_maxrss / 1024
 
 
