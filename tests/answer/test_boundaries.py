@@ -8,12 +8,25 @@ from rag.answer.boundaries import widen_span, without_stray_brackets
 from rag.answer.extract import classify_question
 
 
-def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
+def answered(text: str, core: str, question: str, occurrence: int = 0) -> tuple[int, int, int]:
+    """Where ``core`` starts in ``text``, and where the answer made of it starts and ends."""
     start = -1
     for _ in range(occurrence + 1):
         start = text.index(core, start + 1)
     s, e = widen_span(text, start, start + len(core), question, classify_question(question))
+    return start, s, e
+
+
+def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
+    """The answer, which may only have grown around ``core``."""
+    start, s, e = answered(text, core, question, occurrence)
     assert 0 <= s <= start and start + len(core) <= e <= len(text)
+    return text[s:e]
+
+
+def reshaped(text: str, core: str, question: str) -> str:
+    """The answer, where a step may also move or cut ``core``."""
+    _, s, e = answered(text, core, question)
     return text[s:e]
 
 
@@ -34,10 +47,7 @@ def widened(text: str, core: str, question: str, occurrence: int = 0) -> str:
 def test_asked_the_year_a_date_is_cut_to_its_year(core: str, question: str, expected: str) -> None:
     """The one step that cuts a span: a year question wants "2008년", not the whole date
     (KorQuAD's answers to "…한 해는?"); a span of two dates is left whole."""
-    text = f"대통령 취임식은 {core} 국회에서 열렸다."
-    start = text.index(core)
-    s, e = widen_span(text, start, start + len(core), question, classify_question(question))
-    assert text[s:e] == expected
+    assert reshaped(f"대통령 취임식은 {core} 국회에서 열렸다.", core, question) == expected
 
 
 @pytest.mark.parametrize(
@@ -268,9 +278,7 @@ def test_the_span_stays_where_growing_would_add_the_wrong_words(text, core, ques
     ],
 )
 def test_asked_what_a_change_came_to_the_answer_is_the_new_value(text, old, question, expected):
-    start = text.index(old)
-    s, e = widen_span(text, start, start + len(old), question, classify_question(question))
-    assert text[s:e] == expected
+    assert reshaped(text, old, question) == expected
 
 
 @pytest.mark.parametrize(
