@@ -520,9 +520,9 @@ def train_reader_cmd(
     ] = False,
 ) -> None:
     """Rebuild the reader from the KorQuAD / newsqa-ko train articles (about 66 minutes on
-    2 cores), fit answer selection and abstention on the val articles, and write the splits
-    (eval/*-split.json), the weights and the model card. Test articles are never read. The
-    shipped selection was then refitted with ``--selection-only --limit 400``."""
+    2 cores), fit answer selection and abstention on the first 400 KorQuAD val questions and
+    the newsqa-ko val articles (as the shipped selection was fitted), and write the splits
+    (eval/*-split.json), the weights and the model card. Test articles are never read."""
     from rag.answer.reader import (
         WEIGHTS_DIR,
         WEIGHTS_FILE,

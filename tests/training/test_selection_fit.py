@@ -11,7 +11,9 @@ from rag.answer.selection import FEATURES, Selection
 from rag.evaluation.harness import EvalQuestion
 from rag.pipeline import shared_reader
 from rag.settings import ReaderKind
+from rag.training.reader import split_of
 from rag.training.selection import (
+    SELECTION_QUESTIONS,
     Instance,
     ValSet,
     balanced_accuracy_by_set,
@@ -25,6 +27,7 @@ from rag.training.selection import (
     probabilities,
     question_instances,
     reader_outcomes,
+    val_instances,
 )
 
 
@@ -246,3 +249,43 @@ def test_calibrating_a_selection_keeps_its_weights_and_thresholds(tmp_path, monk
     loaded = Selection.load(path)
     assert (loaded.threshold, loaded.early) == (0.3, 0.6)
     assert loaded.confidence(0.5) > 0.6  # 6 of the 8 answers at 0.5 and above were right
+
+
+@pytest.mark.parametrize(("limit", "read"), [(None, SELECTION_QUESTIONS), (7, 7)])
+def test_the_fit_reads_the_first_val_questions_as_the_shipped_selection_was_fitted(
+    tmp_path, monkeypatch, seed_pipeline, limit, read
+) -> None:
+    """`rag train-reader` alone fits on the val questions the shipped selection was fitted
+    on: the first 400, not all of them (`--limit` fewer, for smoke runs)."""
+    titles = [t for t in (f"article {i}" for i in range(200)) if split_of(t, 10, 28) == "val"]
+    data = [
+        {
+            "title": title,
+            "paragraphs": [
+                {
+                    "context": f"{title} 본문",
+                    "qas": [
+                        {
+                            "id": f"{title}-{j}",
+                            "question": f"질문 {j}?",
+                            "answers": [{"text": "본문"}],
+                        }
+                        for j in range(SELECTION_QUESTIONS // 2)
+                    ],
+                }
+            ],
+        }
+        for title in titles[:3]
+    ]
+    path = tmp_path / "korquad.json"
+    path.write_text(json.dumps({"data": data}, ensure_ascii=False), encoding="utf-8")
+    asked = []
+    monkeypatch.setattr("rag.training.selection.korquad_pipeline", lambda *a, **k: None)
+    monkeypatch.setattr(
+        "rag.training.selection.read_val_set",
+        lambda val, *a, **k: asked.extend(val.questions) or [],
+    )
+    val_instances(seed_pipeline.settings, path, None, limit)  # type: ignore[arg-type]
+    in_file_order = [qa["id"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
+    assert len(in_file_order) > SELECTION_QUESTIONS
+    assert [q.id for q in asked] == in_file_order[:read]
