@@ -388,9 +388,8 @@ def val_instances(
 ) -> tuple[list[Instance], str]:
     """The val instances the selection is fitted on: the first ``SELECTION_QUESTIONS`` (or
     ``limit``, if fewer) KorQuAD val questions and, with ``newsqa``, the newsqa-ko val
-    articles too, each question asked three ways
-    (:func:`question_instances`; only as asked, without ``unanswerable``); and what they are,
-    in words."""
+    articles too, each question asked three ways (:func:`question_instances`; only as asked,
+    without ``unanswerable``); and what they are, in words."""
     # `reader` reads; the pipelines only retrieve (and the rules answer, for `combined`), so
     # the selection being refitted, perhaps on other features, is never loaded.
     settings = settings.model_copy(update={"reader": "rules"})
@@ -402,7 +401,7 @@ def val_instances(
         settings, korquad, show_progress=True, keep=lambda d: d.title in seen, name="trainval"
     )
     val_titles = set(split["val"])
-    held = SELECTION_QUESTIONS if limit is None else min(limit, SELECTION_QUESTIONS)
+    fitted_on = SELECTION_QUESTIONS if limit is None else min(limit, SELECTION_QUESTIONS)
     articles = {
         a["title"]: "\n".join([a["title"], *(p["context"] for p in a["paragraphs"])])
         for a in data
@@ -412,7 +411,7 @@ def val_instances(
         ValSet(
             "KorQuAD",
             pipeline,
-            [q for q in questions if q.docs[0].rsplit("#", 1)[0] in val_titles][:held],
+            [q for q in questions if q.docs[0].rsplit("#", 1)[0] in val_titles][:fitted_on],
             lambda q: q.docs[0].rsplit("#", 1)[0],
             articles.__getitem__,
             lambda doc_id: doc_id.rsplit("#", 1)[0],
