@@ -23,7 +23,9 @@ COMMANDS = [
 
 PEAK_TAG = "@peak-kib "
 #: The command, reporting its own peak RSS as it exits: a child's ``ru_maxrss`` would count
-#: the parent's pages it was forked with (Linux keeps the pre-exec high-water mark).
+#: the parent's pages it was forked with (Linux keeps the pre-exec high-water mark). It reads
+#: ``VmHWM`` itself rather than calling ``common.peak_rss_mib``: importing ``common`` would
+#: load faiss and torch into every timed command, ``rag --help`` included.
 _CHILD = f"""
 import atexit, sys
 def _peak():

@@ -10,7 +10,7 @@ import pytest
 from rag.answer.selection import FEATURES, Selection
 from rag.evaluation.harness import EvalQuestion
 from rag.pipeline import shared_reader
-from rag.settings import ReaderKind
+from rag.settings import ReaderKind, Settings
 from rag.training.reader import split_of
 from rag.training.selection import (
     SELECTION_QUESTIONS,
@@ -253,7 +253,7 @@ def test_calibrating_a_selection_keeps_its_weights_and_thresholds(tmp_path, monk
 
 @pytest.mark.parametrize(("limit", "read"), [(None, SELECTION_QUESTIONS), (7, 7)])
 def test_the_fit_reads_the_first_val_questions_as_the_shipped_selection_was_fitted(
-    tmp_path, monkeypatch, seed_pipeline, limit, read
+    tmp_path, monkeypatch, limit, read
 ) -> None:
     """`rag train-reader` alone fits on the val questions the shipped selection was fitted
     on: the first 400, not all of them (`--limit` fewer, for smoke runs)."""
@@ -285,7 +285,7 @@ def test_the_fit_reads_the_first_val_questions_as_the_shipped_selection_was_fitt
         "rag.training.selection.read_val_set",
         lambda val, *a, **k: asked.extend(val.questions) or [],
     )
-    val_instances(seed_pipeline.settings, path, None, limit)  # type: ignore[arg-type]
+    val_instances(Settings(), path, None, limit)  # type: ignore[arg-type]
     in_file_order = [qa["id"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
     assert len(in_file_order) > SELECTION_QUESTIONS
     assert [q.id for q in asked] == in_file_order[:read]
