@@ -476,6 +476,14 @@ def train_reader_cmd(
             "(a question word in place of an amount or date of a sentence).",
         ),
     ] = 0,
+    written_questions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Written questions over newsqa-ko articles outside its splits, trained on "
+            "beside its train half (eval/questions-written-train.jsonl; never the val or test "
+            "part)."
+        ),
+    ] = None,
     near_misses: Annotated[
         float,
         typer.Option(
@@ -538,6 +546,8 @@ def train_reader_cmd(
             raise FileNotFoundError(f"KorQuAD file not found: {korquad}")
         if newsqa is not None and not (newsqa / "questions-dev.jsonl").is_file():
             raise FileNotFoundError(f"newsqa-ko folder not found: {newsqa}")
+        if written_questions is not None and not written_questions.is_file():
+            raise FileNotFoundError(f"written questions not found: {written_questions}")
         if average_with is not None:
             partner_layers = reader_metadata(average_with).get("trained_layers", "")
             if not partner_layers.isdigit() or int(partner_layers) > trained_layers:
@@ -562,6 +572,7 @@ def train_reader_cmd(
                 learning_rate=learning_rate,
                 news_weight=news_weight,
                 synthetic=synthetic,
+                written=written_questions,
                 near_misses=near_misses,
                 vague=vague_questions,
                 seed=seed,

@@ -72,6 +72,25 @@ def newsqa_split(rows: list[dict]) -> dict[str, list[str]]:
     return out
 
 
+def written_part(doc: str) -> str:
+    """The part of the written questions (``eval/questions-written-*.jsonl``) that may ask
+    about newsqa-ko article ``doc``: 30 % test, 20 % val, by article."""
+    return split_of("written:" + doc, 20, 30)
+
+
+def written_train_rows(path: Path) -> list[dict]:
+    """The questions of ``path``, which must all be of the written train part: the val and
+    test parts judge a reader trained on it."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    held = sorted({r["docs"][0] for r in rows if written_part(r["docs"][0]) != "train"})
+    if held:
+        raise ValueError(
+            f"{path} asks about {len(held)} articles of the written val or test part "
+            f"({', '.join(held[:3])}…): train only on questions-written-train"
+        )
+    return rows
+
+
 @dataclass(frozen=True)
 class Example:
     question: str
@@ -215,6 +234,7 @@ def train_reader(
     negative_rate: float = 0.3,
     news_weight: int = 1,
     synthetic: int = 0,
+    written: Path | None = None,
     near_misses: float = 0.0,
     vague: float = 0.0,
     seed: int = 13,
@@ -228,13 +248,16 @@ def train_reader(
     answers are longer than KorQuAD's, but it has twenty times fewer questions. ``bf16``:
     the arithmetic under bf16 autocast (fp32 master weights), about twice as fast on CPUs
     with native bf16. ``synthetic``: at most that many questions made from the newsqa-ko
-    articles outside its val and test splits (``rag.training.synthetic``). ``near_misses``:
+    articles outside its val and test splits (``rag.training.synthetic``). ``written``: a
+    question file over newsqa-ko articles outside its splits, all of the written train part
+    (:func:`written_part`), trained on as newsqa-ko's own. ``near_misses``:
     that share of the questions also asked as a near miss, with no span to mark. ``vague``:
     that share of the answerable questions also asked without one common noun
     (``vague_examples``).
     ``average_with``: another reader's weights file, averaged in after training with
     ``average_share`` of the weight (``average_readers``)."""
     started = time.perf_counter()
+    asked = written_train_rows(written) if written is not None else []
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -265,6 +288,10 @@ def train_reader(
             made = synthetic_examples(unseen, synthetic, rng)
             sources["synthetic_news_questions"] = len(made)
             train += made
+        if asked:
+            by_hand = newsqa_examples(asked, {r["docs"][0] for r in asked}, newsqa / "articles")
+            sources["written_news_questions"] = len(by_hand)
+            train += by_hand
     if near_misses:
         article_of = {
             p["context"]: "\n".join(q["context"] for q in a["paragraphs"])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation.harness import load_questions
-from rag.training.reader import SPLITS, split_of
+from rag.training.reader import SPLITS, written_part
 
 ROOT = Path(__file__).parents[2]
 EVERYDAY = ROOT / "eval" / "questions-everyday-val.jsonl"
@@ -45,7 +45,7 @@ def test_each_written_part_holds_the_articles_its_hash_gives_and_no_other_split_
         ids += [q.id for q in questions]
         for q in questions:
             assert q.type in {"casual", "formal"} and len(q.answers) == len(q.docs) == 1, q.id
-            assert split_of("written:" + q.docs[0], 20, 30) == part, q.id
+            assert written_part(q.docs[0]) == part, q.id
             assert q.docs[0] not in newsqa_docs, q.id
     assert len(set(ids)) == len(ids)
 

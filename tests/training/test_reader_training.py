@@ -186,3 +186,28 @@ def test_averaging_with_a_reader_that_does_not_fit_fails_before_training(
     )
     assert result.exit_code == 1
     assert message in result.output
+
+
+@pytest.mark.parametrize("part", ["val", "test"])
+def test_training_on_the_written_val_or_test_part_fails_before_training(
+    tmp_path: Path, part: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    korquad, newsqa = tmp_path / "korquad.json", tmp_path / "newsqa"
+    korquad.write_text('{"data": []}', encoding="utf-8")
+    newsqa.mkdir()
+    (newsqa / "questions-dev.jsonl").write_text("", encoding="utf-8")
+    written = ROOT / "eval" / f"questions-written-{part}.jsonl"
+    splits = {p: p.read_bytes() for p in (ROOT / "eval").glob("*-split.json")}
+    result = CliRunner().invoke(
+        app,
+        ["train-reader", "--korquad", str(korquad), "--newsqa", str(newsqa)]
+        + ["--written-questions", str(written), "--out", str(tmp_path / "r.safetensors")],
+    )
+    assert result.exit_code == 1
+    assert "of the written val or test part" in result.output
+    assert not (tmp_path / "r.safetensors").exists()
+    assert {p: p.read_bytes() for p in splits} == splits  # the committed splits untouched
