@@ -257,6 +257,8 @@ def train_reader(
     ``average_with``: another reader's weights file, averaged in after training with
     ``average_share`` of the weight (``average_readers``)."""
     started = time.perf_counter()
+    if written is not None and newsqa is None:
+        raise ValueError("written questions are read over the newsqa-ko articles: give newsqa")
     asked = written_train_rows(written) if written is not None else []
     random.seed(seed)
     np.random.seed(seed)
