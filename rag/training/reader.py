@@ -81,7 +81,7 @@ def written_part(doc: str) -> str:
 def written_train_rows(path: Path) -> list[dict]:
     """The questions of ``path``, which must all be of the written train part: the val and
     test parts judge a reader trained on it."""
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    rows = question_rows(path)
     held = sorted({r["docs"][0] for r in rows if written_part(r["docs"][0]) != "train"})
     if held:
         raise ValueError(
@@ -158,12 +158,16 @@ def vague_examples(examples: list[Example], rate: float, rng: random.Random) -> 
     return out
 
 
-def newsqa_examples(rows: list[dict], docs: set[str], articles: Path) -> list[Example]:
+def question_rows(path: Path) -> list[dict]:
+    """The rows of a question file (JSON lines: question, answers, docs), as
+    :func:`newsqa_split` and :func:`newsqa_examples` read them."""
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def newsqa_examples(rows: list[dict], articles: Path) -> list[Example]:
     """Questions over their whole article; the answer is its first verbatim occurrence."""
     out = []
     for row in rows:
-        if row["docs"][0] not in docs:
-            continue
         text = (articles / row["docs"][0]).read_text(encoding="utf-8")
         start = text.find(row["answers"][0])
         if start >= 0:
@@ -271,12 +275,11 @@ def train_reader(
     val = korquad_examples(data, set(split["val"]), rng, 0.0)
     sources = {"korquad_train_questions": sum(e.answer is not None for e in train)}
     if newsqa is not None:
-        rows = [
-            json.loads(line) for line in (newsqa / "questions-dev.jsonl").open(encoding="utf-8")
-        ]
+        rows = question_rows(newsqa / "questions-dev.jsonl")
         news_split = newsqa_split(rows)
         _write_split(split_dir / "newsqa-split.json", news_split, "newsqa-ko articles by file")
-        news = newsqa_examples(rows, set(news_split["train"]), newsqa / "articles")
+        train_docs = set(news_split["train"])
+        news = newsqa_examples([r for r in rows if r["docs"][0] in train_docs], newsqa / "articles")
         sources["newsqa_train_questions"] = len(news)
         train += news * news_weight
         if synthetic:
@@ -291,7 +294,7 @@ def train_reader(
             sources["synthetic_news_questions"] = len(made)
             train += made
         if asked:
-            by_hand = newsqa_examples(asked, {r["docs"][0] for r in asked}, newsqa / "articles")
+            by_hand = newsqa_examples(asked, newsqa / "articles")
             sources["written_news_questions"] = len(by_hand)
             train += by_hand
     if near_misses:

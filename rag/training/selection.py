@@ -52,7 +52,7 @@ from rag.evaluation.harness import (
 from rag.pipeline import Pipeline
 from rag.settings import ReaderKind, Settings
 from rag.training.near_misses import near_miss, question_names, year_elsewhere
-from rag.training.reader import korquad_split, newsqa_split
+from rag.training.reader import korquad_split, newsqa_split, question_rows
 
 #: The KorQuAD val questions answer selection is fitted on (the first, in file order): the
 #: shipped selection's; the other val questions are a check the fit never sees.
@@ -419,8 +419,7 @@ def val_instances(
     ]
     if newsqa is not None:
         folder = newsqa / "articles"
-        rows = [json.loads(line) for line in (newsqa / "questions-dev.jsonl").open()]
-        val_docs = set(newsqa_split(rows)["val"])
+        val_docs = set(newsqa_split(question_rows(newsqa / "questions-dev.jsonl"))["val"])
         news = Pipeline.load(settings.model_copy(update={"corpus_dir": folder}))
         news_val = [
             q for q in load_questions(newsqa / "questions-dev.jsonl") if q.docs[0] in val_docs

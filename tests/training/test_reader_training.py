@@ -150,6 +150,16 @@ def test_averaging_readers_meets_halfway_and_counts_untrained_layers_as_bundled(
         average_readers(shallow, tmp_path / "deep.safetensors", 0.5, shallow.trained_state())
 
 
+def _train_reader_args(tmp_path: Path) -> list[str]:
+    """`rag train-reader` over an empty KorQuAD file and an empty newsqa-ko folder: enough
+    for the checks that must fail before training."""
+    korquad, newsqa = tmp_path / "korquad.json", tmp_path / "newsqa"
+    korquad.write_text('{"data": []}', encoding="utf-8")
+    newsqa.mkdir()
+    (newsqa / "questions-dev.jsonl").write_text("", encoding="utf-8")
+    return ["train-reader", "--korquad", str(korquad), "--newsqa", str(newsqa)]
+
+
 @pytest.mark.parametrize(
     ("content", "layers", "message"),
     [
@@ -175,14 +185,9 @@ def test_averaging_with_a_reader_that_does_not_fit_fails_before_training(
         )
     else:
         partner.write_bytes(content)
-    korquad, newsqa = tmp_path / "korquad.json", tmp_path / "newsqa"
-    korquad.write_text("{}", encoding="utf-8")
-    newsqa.mkdir()
-    (newsqa / "questions-dev.jsonl").write_text("", encoding="utf-8")
     result = CliRunner().invoke(
         app,
-        ["train-reader", "--korquad", str(korquad), "--newsqa", str(newsqa)]
-        + ["--trained-layers", "6", "--average-with", str(partner)],
+        _train_reader_args(tmp_path) + ["--trained-layers", "6", "--average-with", str(partner)],
     )
     assert result.exit_code == 1
     assert message in result.output
@@ -196,15 +201,11 @@ def test_training_on_the_written_val_or_test_part_fails_before_training(
 
     from rag.cli import app
 
-    korquad, newsqa = tmp_path / "korquad.json", tmp_path / "newsqa"
-    korquad.write_text('{"data": []}', encoding="utf-8")
-    newsqa.mkdir()
-    (newsqa / "questions-dev.jsonl").write_text("", encoding="utf-8")
     written = ROOT / "eval" / f"questions-written-{part}.jsonl"
     splits = {p: p.read_bytes() for p in (ROOT / "eval").glob("*-split.json")}
     result = CliRunner().invoke(
         app,
-        ["train-reader", "--korquad", str(korquad), "--newsqa", str(newsqa)]
+        _train_reader_args(tmp_path)
         + ["--written-questions", str(written), "--out", str(tmp_path / "r.safetensors")],
     )
     assert result.exit_code == 1
