@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,11 +64,10 @@ def korquad_split(data: list[dict]) -> dict[str, list[str]]:
     return out
 
 
-def newsqa_split(rows: list[dict]) -> dict[str, list[str]]:
+def newsqa_split(docs: Iterable[str]) -> dict[str, list[str]]:
     """Articles by file name: half test; of the other half, a fifth val."""
-    docs = sorted({d for r in rows for d in r["docs"]})
     out: dict[str, list[str]] = {s: [] for s in SPLITS}
-    for doc in docs:
+    for doc in sorted(set(docs)):
         out[split_of("newsqa:" + doc, 10, 50)].append(doc)
     return out
 
@@ -160,7 +160,7 @@ def vague_examples(examples: list[Example], rate: float, rng: random.Random) -> 
 
 def question_rows(path: Path) -> list[dict]:
     """The rows of a question file (JSON lines: question, answers, docs), as
-    :func:`newsqa_split` and :func:`newsqa_examples` read them."""
+    :func:`newsqa_examples` reads them."""
     return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
 
 
@@ -276,7 +276,7 @@ def train_reader(
     sources = {"korquad_train_questions": sum(e.answer is not None for e in train)}
     if newsqa is not None:
         rows = question_rows(newsqa / "questions-dev.jsonl")
-        news_split = newsqa_split(rows)
+        news_split = newsqa_split(d for r in rows for d in r["docs"])
         _write_split(split_dir / "newsqa-split.json", news_split, "newsqa-ko articles by file")
         train_docs = set(news_split["train"])
         news = newsqa_examples([r for r in rows if r["docs"][0] in train_docs], newsqa / "articles")

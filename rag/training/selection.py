@@ -52,7 +52,7 @@ from rag.evaluation.harness import (
 from rag.pipeline import Pipeline
 from rag.settings import ReaderKind, Settings
 from rag.training.near_misses import near_miss, question_names, year_elsewhere
-from rag.training.reader import korquad_split, newsqa_split, question_rows
+from rag.training.reader import korquad_split, newsqa_split
 
 #: The KorQuAD val questions answer selection is fitted on (the first, in file order): the
 #: shipped selection's; the other val questions are a check the fit never sees.
@@ -419,11 +419,10 @@ def val_instances(
     ]
     if newsqa is not None:
         folder = newsqa / "articles"
-        val_docs = set(newsqa_split(question_rows(newsqa / "questions-dev.jsonl"))["val"])
+        asked = load_questions(newsqa / "questions-dev.jsonl")
+        val_docs = set(newsqa_split(d for q in asked for d in q.docs)["val"])
         news = Pipeline.load(settings.model_copy(update={"corpus_dir": folder}))
-        news_val = [
-            q for q in load_questions(newsqa / "questions-dev.jsonl") if q.docs[0] in val_docs
-        ]
+        news_val = [q for q in asked if q.docs[0] in val_docs]
         val_sets.append(
             ValSet(
                 "newsqa-ko",
